@@ -1,0 +1,25 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+// Tests run inside workerd with the real KV, D1 and HTMLRewriter of wrangler.toml.
+// Secrets are fixed test values here; `.dev.vars` is never read by tests.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          VISITOR_SECRET: 'test-visitor-secret-0123456789abcdef',
+          QA_SECRET: 'test-qa-secret-0123456789abcdef',
+          ADMIN_TOKEN: 'test-admin-token',
+          PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    exclude: ['test/browser/**', 'node_modules/**'],
+    testTimeout: 20_000,
+  },
+})
