@@ -1,7 +1,9 @@
+import { createApp } from './app'
+import type { Env } from './env'
+
+const app = createApp()
+
+/** The Worker entry: a thin shell around the app (SPEC 1). */
 export default {
-  async fetch(req: Request, env: { RULES: KVNamespace }) {
-    await env.RULES.put('x', 'y')
-    const r = new HTMLRewriter().on('h1', { element(e) { e.setInnerContent('hi') } }).transform(new Response('<h1>a</h1>', { headers: { 'content-type': 'text/html' } }))
-    return new Response((await r.text()) + (await env.RULES.get('x')) + new URL(req.url).pathname)
-  },
-} satisfies ExportedHandler<{ RULES: KVNamespace }>
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,6 @@
+export { buildContext, contextualContext } from './build'
+export { deviceFromHeaders } from './device'
+export { EU_COUNTRIES, geoFromCf } from './geo'
+export { primaryLanguage, requestContext } from './request'
+export { localTime } from './time'
+export type * from './types'

@@ -1,0 +1,2 @@
+export { decide, matchSegments } from './decide'
+export type * from './types'

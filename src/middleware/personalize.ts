@@ -1,0 +1,66 @@
+import type { MiddlewareHandler } from 'hono'
+import type { Env } from '../env'
+import { personalizeResponse } from '../pipeline/personalize'
+import { getRuleset } from '../rules/store'
+import { logError } from '../util/log'
+
+export interface PersonalizeOptions {
+  /**
+   * Bound on the first (cold) ruleset lookup of an isolate, in ms, before the ruleset's own
+   * `settings.budgetMs` is known. Default 50.
+   */
+  budgetMs?: number
+  /** Where Veneer's own endpoints live; requests under it are left to other routes. */
+  prefix?: string
+  /** The request time used for local-time attributes (tests). */
+  now?: () => Date
+}
+
+type VeneerEnv = { Bindings: Env }
+
+function backgroundRunner(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): (p: Promise<unknown>) => void {
+  return (p) => {
+    try {
+      c.executionCtx.waitUntil(p)
+    } catch {
+      // No ExecutionContext (e.g. `app.request()` in a test): let it run unattended.
+      p.catch(() => undefined)
+    }
+  }
+}
+
+/**
+ * Veneer as Hono middleware: `app.use('*', personalize())`. The downstream handlers are the
+ * origin; the ruleset lookup runs in parallel with them, and their HTML response is
+ * personalized as it streams. Any fault leaves their response as it was.
+ *
+ * @example
+ * const app = new Hono<{ Bindings: Env }>()
+ * app.use('*', personalize())
+ * app.get('*', (c) => fetch(c.req.raw))
+ */
+export function personalize(options: PersonalizeOptions = {}): MiddlewareHandler<VeneerEnv> {
+  const { budgetMs: coldBudgetMs = 50, prefix = '/__veneer/', now } = options
+  if (!Number.isFinite(coldBudgetMs) || coldBudgetMs <= 0) throw new TypeError('personalize: budgetMs must be a positive number')
+  return async function veneerPersonalize(c, next) {
+    const request = c.req.raw
+    const startedAt = performance.now()
+    if (c.req.path.startsWith(prefix) || request.method !== 'GET' || request.headers.has('range')) return next()
+    const waitUntil = backgroundRunner(c)
+    let lookup
+    try {
+      lookup = getRuleset(c.env?.RULES, { budgetMs: coldBudgetMs, waitUntil })
+    } catch (err) {
+      logError('ruleset_lookup_failed', err)
+      return next()
+    }
+    await next()
+    const origin = c.res
+    const out = await personalizeResponse({ request, env: c.env ?? {}, origin, lookup, waitUntil, startedAt, at: now?.() })
+    if (out !== origin) {
+      // Hono merges the old response's headers into a new one on assignment; clear it first.
+      c.res = undefined
+      c.res = out
+    }
+  }
+}

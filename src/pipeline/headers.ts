@@ -1,0 +1,34 @@
+/** `x-veneer` values (SPEC 6). */
+export type VeneerState = 'personalized' | 'generic' | 'fallback' | 'holdout' | 'bypass'
+
+/**
+ * `Cache-Control` for a response meant for one visitor (SPEC 8): shared-cache directives
+ * (`public`, `s-maxage`, `proxy-revalidate`) removed, `private` added, the rest kept.
+ */
+export function privateCacheControl(origin: string | null, extra: string[] = []): string {
+  const kept = (origin ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '' && !/^(public|private|s-maxage\s*=.*|proxy-revalidate)$/i.test(d))
+  const out = ['private', ...kept.filter((d) => !extra.some((e) => e.toLowerCase() === d.toLowerCase())), ...extra]
+  return out.join(', ')
+}
+
+export interface TimingEntry {
+  name: string
+  dur: number
+  desc?: string
+}
+
+/** Appends `Server-Timing` entries (RFC: W3C Server Timing) to whatever the origin sent. */
+export function appendServerTiming(headers: Headers, entries: TimingEntry[]): void {
+  const value = entries
+    .map((e) => `${e.name};dur=${Math.max(0, e.dur).toFixed(1)}${e.desc === undefined ? '' : `;desc="${e.desc.replace(/["\\]/g, '')}"`}`)
+    .join(', ')
+  headers.append('server-timing', value)
+}
+
+/** A response with the same status and body whose headers may be changed. */
+export function withMutableHeaders(res: Response, body: ReadableStream | null = res.body): Response {
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: new Headers(res.headers) })
+}

@@ -1,0 +1,59 @@
+import { logError } from '../util/log'
+import type { FilledOp, RewritePlan } from './plan'
+
+function classes(el: Element): string[] {
+  return (el.getAttribute('class') ?? '').split(/\s+/).filter((c) => c !== '')
+}
+
+function applyOp(el: Element, op: FilledOp): void {
+  switch (op.op) {
+    case 'setText': el.setInnerContent(op.value, { html: false }); break
+    case 'setHtml': el.setInnerContent(op.value, { html: true }); break
+    case 'replace': el.replace(op.value, { html: true }); break
+    case 'before': el.before(op.value, { html: true }); break
+    case 'after': el.after(op.value, { html: true }); break
+    case 'prepend': el.prepend(op.value, { html: true }); break
+    case 'append': el.append(op.value, { html: true }); break
+    case 'remove': el.remove(); break
+    case 'setAttr': el.setAttribute(op.name, op.value); break
+    case 'removeAttr': el.removeAttribute(op.name); break
+    case 'addClass': {
+      const list = classes(el)
+      if (!list.includes(op.className)) el.setAttribute('class', [...list, op.className].join(' '))
+      break
+    }
+    case 'removeClass': {
+      const list = classes(el)
+      if (list.includes(op.className)) el.setAttribute('class', list.filter((c) => c !== op.className).join(' '))
+      break
+    }
+  }
+}
+
+/** Elements that cannot take content (void elements): content ops on them would throw. */
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'])
+const CONTENT_OPS = new Set(['setText', 'setHtml', 'prepend', 'append'])
+
+/**
+ * An HTMLRewriter for a plan. Each handler is synchronous and catches everything: a handler
+ * that throws would otherwise cut the response body short with a 200 status (PLATFORM-NOTES).
+ */
+export function rewriterFor(plan: RewritePlan): HTMLRewriter {
+  const rewriter = new HTMLRewriter()
+  for (const [selector, ops] of plan) {
+    rewriter.on(selector, {
+      element(el) {
+        try {
+          const isVoid = VOID.has(el.tagName)
+          for (const op of ops) {
+            if (isVoid && CONTENT_OPS.has(op.op)) continue
+            applyOp(el, op)
+          }
+        } catch (err) {
+          logError('rewrite_handler_failed', err, { selector: selector.slice(0, 100) })
+        }
+      },
+    })
+  }
+  return rewriter
+}

@@ -1,0 +1,57 @@
+import type { Context } from '../context/types'
+import type { PlacementDecision } from '../decide/types'
+import { CONTROL, type CompiledOp, type CompiledRuleset } from '../rules/compile'
+import { escapeHtml, fillTemplate } from './template'
+
+/** An operation with its value filled for this request: what a synchronous handler applies. */
+export type FilledOp =
+  | { op: 'setText' | 'setHtml' | 'replace' | 'before' | 'after' | 'prepend' | 'append'; value: string }
+  | { op: 'remove' }
+  | { op: 'setAttr'; name: string; value: string }
+  | { op: 'removeAttr'; name: string }
+  | { op: 'addClass' | 'removeClass'; className: string }
+
+/** Selector → the operations to apply to every element it matches, in document order. */
+export type RewritePlan = Map<string, FilledOp[]>
+
+const identity = (s: string) => s
+
+function fill(op: CompiledOp, ctx: Context): FilledOp {
+  switch (op.op) {
+    case 'remove':
+      return { op: op.op }
+    case 'removeAttr':
+      return { op: op.op, name: op.name }
+    case 'addClass':
+    case 'removeClass':
+      return { op: op.op, className: op.className }
+    case 'setAttr':
+      // lol-html escapes only `"` in attribute values; placeholders get full escaping here.
+      return { op: op.op, name: op.name, value: fillTemplate(op.template, ctx, escapeHtml) }
+    case 'setText':
+      // Inserted as text (html: false): the runtime escapes all of it, placeholders included.
+      return { op: op.op, value: fillTemplate(op.template, ctx, identity) }
+    default:
+      return { op: op.op, value: fillTemplate(op.template, ctx, escapeHtml) }
+  }
+}
+
+/**
+ * All decisions' operations, filled and grouped by selector, decided before the stream starts
+ * so HTMLRewriter handlers stay synchronous (an async handler pauses the whole parse).
+ */
+export function planRewrite(ruleset: CompiledRuleset, decisions: readonly PlacementDecision[], ctx: Context): RewritePlan {
+  const plan: RewritePlan = new Map()
+  const byId = new Map(ruleset.placements.map((p) => [p.id, p]))
+  for (const d of decisions) {
+    if (d.variant === CONTROL) continue
+    const variant = byId.get(d.placement)?.variants.get(d.variant)
+    if (variant === undefined) continue
+    for (const op of variant.ops) {
+      let list = plan.get(op.selector)
+      if (list === undefined) plan.set(op.selector, (list = []))
+      list.push(fill(op, ctx))
+    }
+  }
+  return plan
+}

@@ -1,0 +1,177 @@
+import { joinPath, type RulesetIssue } from './errors'
+import type { ConditionDoc } from './schema'
+
+/** A compiled condition: pure, synchronous, no allocation beyond the attribute walk. */
+export type Predicate = (ctx: object) => boolean
+
+/** Roots a condition may read (SPEC 4.2). */
+export const ATTRIBUTE_ROOTS = new Set(['geo', 'device', 'time', 'request', 'consent', 'visitor', 'behavior', 'profile', 'segments'])
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/
+export const MAX_REGEX_LENGTH = 256
+/** Only this much of an attribute is matched against a `$regex`, to bound its cost. */
+export const MAX_REGEX_INPUT = 1000
+
+type Scalar = string | number | boolean | null
+
+/** Splits and checks an attribute path once; undefined keys when it is not valid. */
+export function attributeKeys(path: string): string[] | undefined {
+  if (!ATTRIBUTE_PATH.test(path)) return undefined
+  const keys = path.split('.')
+  return ATTRIBUTE_ROOTS.has(keys[0] ?? '') ? keys : undefined
+}
+
+/** Walks `keys` into `obj`; `undefined` where anything along the way is missing. */
+export function lookup(obj: unknown, keys: readonly string[]): unknown {
+  let cur: unknown = obj
+  for (const k of keys) {
+    if (typeof cur !== 'object' || cur === null || !Object.hasOwn(cur, k)) return undefined
+    cur = (cur as Record<string, unknown>)[k]
+  }
+  return cur
+}
+
+/**
+ * Rejects patterns that can backtrack catastrophically: a quantified group that itself holds a
+ * quantifier or an alternation (`(a+)+`, `(a|aa)*`), and backreferences. Conservative on purpose.
+ */
+export function regexProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_REGEX_LENGTH) return `$regex is longer than ${MAX_REGEX_LENGTH} characters`
+  try {
+    new RegExp(pattern)
+  } catch {
+    return '$regex does not compile'
+  }
+  if (/\\[1-9]|\\k</.test(pattern)) return '$regex backreferences are not allowed'
+  // Find groups that are followed by a quantifier and contain a quantifier or "|".
+  const stack: number[] = []
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]
+    if (ch === '\\') { i++; continue }
+    if (ch === '[') { // skip a character class
+      i++
+      while (i < pattern.length && pattern[i] !== ']') { if (pattern[i] === '\\') i++; i++ }
+      continue
+    }
+    if (ch === '(') stack.push(i)
+    else if (ch === ')') {
+      const start = stack.pop() ?? 0
+      const next = pattern[i + 1]
+      if (next === '*' || next === '+' || next === '{' || next === '?') {
+        const inner = pattern.slice(start + 1, i).replace(/\\./g, '').replace(/\[[^\]]*\]/g, 'x')
+        if (next !== '?' && /[*+{|]/.test(inner)) return '$regex has a nested quantifier, which can backtrack exponentially'
+      }
+    }
+  }
+  return undefined
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+}
+
+function compare(a: unknown, b: unknown, op: '$gt' | '$gte' | '$lt' | '$lte'): boolean {
+  // Numbers compare as numbers, strings (ISO dates, versions) lexicographically; mixed never match.
+  if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) return false
+  switch (op) {
+    case '$gt': return a > b
+    case '$gte': return a >= b
+    case '$lt': return a < b
+    case '$lte': return a <= b
+  }
+}
+
+function eq(value: unknown, expected: Scalar): boolean {
+  // An array attribute (profile.interests, segments) equals a scalar when it contains it.
+  return Array.isArray(value) ? value.includes(expected) : value === expected
+}
+
+function compileTest(test: unknown, path: string, issues: RulesetIssue[]): ((v: unknown) => boolean) | undefined {
+  if (isScalar(test)) return (v) => v !== undefined && eq(v, test)
+  if (typeof test !== 'object' || test === null || Array.isArray(test)) {
+    issues.push({ path, message: 'a test is a scalar or an operator object' })
+    return undefined
+  }
+  const checks: ((v: unknown) => boolean)[] = []
+  // `$exists: false` and `$ne` are the only tests a missing attribute can pass (SPEC 4.1).
+  let missingPasses = true
+  for (const [op, arg] of Object.entries(test)) {
+    const p = joinPath(path, op)
+    switch (op) {
+      case '$eq':
+        checks.push((v) => eq(v, arg as Scalar)); missingPasses = false; break
+      case '$ne':
+        checks.push((v) => !eq(v, arg as Scalar)); break
+      case '$in': {
+        const set = new Set(arg as Scalar[])
+        checks.push((v) => (Array.isArray(v) ? v.some((x) => set.has(x)) : set.has(v as Scalar))); missingPasses = false; break
+      }
+      case '$nin': {
+        const set = new Set(arg as Scalar[])
+        checks.push((v) => (Array.isArray(v) ? !v.some((x) => set.has(x)) : !set.has(v as Scalar))); missingPasses = false; break
+      }
+      case '$gt': case '$gte': case '$lt': case '$lte':
+        checks.push((v) => compare(v, arg, op)); missingPasses = false; break
+      case '$exists':
+        checks.push((v) => (v !== undefined) === arg); if (arg === true) missingPasses = false; break
+      case '$contains':
+        checks.push((v) => (Array.isArray(v) ? v.includes(arg) : typeof v === 'string' && typeof arg === 'string' && v.includes(arg)))
+        missingPasses = false; break
+      case '$startsWith':
+        checks.push((v) => typeof v === 'string' && v.startsWith(arg as string)); missingPasses = false; break
+      case '$regex': {
+        const problem = regexProblem(arg as string)
+        if (problem !== undefined) { issues.push({ path: p, message: problem }); return undefined }
+        const re = new RegExp(arg as string)
+        checks.push((v) => typeof v === 'string' && re.test(v.slice(0, MAX_REGEX_INPUT))); missingPasses = false; break
+      }
+      default:
+        issues.push({ path: p, message: `unknown operator "${op}"` })
+        return undefined
+    }
+  }
+  if (checks.length === 0) {
+    issues.push({ path, message: 'an operator object needs at least one operator' })
+    return undefined
+  }
+  return (v) => {
+    if (v === undefined && !missingPasses) return false
+    for (const c of checks) if (!c(v)) return false
+    return true
+  }
+}
+
+/**
+ * Compiles a condition into a predicate over the context. Problems are pushed to `issues`
+ * with their path; the returned predicate is then `() => false` and must not be used live.
+ */
+export function compileCondition(cond: ConditionDoc, path: string, issues: RulesetIssue[]): Predicate {
+  const before = issues.length
+  const parts: Predicate[] = []
+  for (const [key, test] of Object.entries(cond)) {
+    const p = joinPath(path, key)
+    if (key === '$and' || key === '$or') {
+      if (!Array.isArray(test)) { issues.push({ path: p, message: `${key} takes an array of conditions` }); continue }
+      const subs = test.map((c, i) => compileCondition(c as ConditionDoc, joinPath(p, i), issues))
+      parts.push(key === '$and' ? (ctx) => subs.every((s) => s(ctx)) : (ctx) => subs.some((s) => s(ctx)))
+    } else if (key === '$not') {
+      const sub = compileCondition(test as ConditionDoc, p, issues)
+      parts.push((ctx) => !sub(ctx))
+    } else if (key.startsWith('$')) {
+      issues.push({ path: p, message: `unknown logical operator "${key}" (use $and, $or, $not)` })
+    } else {
+      const keys = attributeKeys(key)
+      if (keys === undefined) {
+        issues.push({ path: p, message: `unknown attribute "${key}": it starts with one of ${[...ATTRIBUTE_ROOTS].join(', ')}` })
+        continue
+      }
+      const t = compileTest(test, p, issues)
+      if (t !== undefined) parts.push((ctx) => t(lookup(ctx, keys)))
+    }
+  }
+  if (issues.length > before) return () => false
+  if (parts.length === 1) return parts[0] as Predicate
+  return (ctx) => {
+    for (const part of parts) if (!part(ctx)) return false
+    return true
+  }
+}

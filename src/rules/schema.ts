@@ -1,0 +1,158 @@
+import { z } from 'zod'
+import { selectorProblem } from './selector'
+
+/**
+ * The ruleset document (SPEC 4), as a zod schema. `npm run schema` exports it as JSON Schema
+ * to `schema/ruleset.schema.json` for editors. Structural checks live here; checks that need
+ * the whole document (references, unique ids) are in `refineRuleset`, and condition semantics
+ * (operators, regex safety) in `conditions.ts`: all report errors with their JSON path.
+ */
+
+const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids are letters, digits, "_", "-", ".", ":"')
+const Glob = z.string().min(1).max(500).regex(/^[/*?]/, 'a path pattern starts with "/", "*" or "?"')
+const Scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()])
+const IsoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO date or date-time')
+
+const OperatorTest = z.strictObject({
+  $eq: Scalar.optional(),
+  $ne: Scalar.optional(),
+  $in: z.array(Scalar).max(1000).optional(),
+  $nin: z.array(Scalar).max(1000).optional(),
+  $gt: z.union([z.number(), z.string()]).optional(),
+  $gte: z.union([z.number(), z.string()]).optional(),
+  $lt: z.union([z.number(), z.string()]).optional(),
+  $lte: z.union([z.number(), z.string()]).optional(),
+  $exists: z.boolean().optional(),
+  $contains: Scalar.optional(),
+  $startsWith: z.string().max(1000).optional(),
+  $regex: z.string().max(256).optional(),
+})
+
+/** A test on one attribute: a scalar (equality) or an operator object. */
+export const AttributeTest = z.union([Scalar, OperatorTest])
+
+export interface ConditionDoc {
+  $and?: ConditionDoc[]
+  $or?: ConditionDoc[]
+  $not?: ConditionDoc
+  [attribute: string]: unknown
+}
+
+/** `attribute: test` pairs, all of which must hold, plus `$and` / `$or` / `$not`. */
+export const Condition: z.ZodType<ConditionDoc> = z.lazy(() =>
+  z
+    .object({
+      $and: z.array(Condition).max(100).optional(),
+      $or: z.array(Condition).max(100).optional(),
+      $not: Condition.optional(),
+    })
+    .catchall(AttributeTest),
+)
+
+const PlaceholderText = z.string().max(100_000)
+const AttrName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_.:-]*$/, 'not a valid attribute name')
+const ClassName = z.string().regex(/^[^\s"'<>]+$/, 'one class name, no spaces')
+const Selector = z.string().superRefine((s, ctx) => {
+  const problem = selectorProblem(s)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+})
+
+const opBase = { selector: Selector.optional() }
+export const Operation = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.enum(['setText', 'setHtml', 'replace', 'before', 'after', 'prepend', 'append']), value: PlaceholderText, ...opBase }),
+  z.strictObject({ op: z.literal('remove'), ...opBase }),
+  z.strictObject({ op: z.literal('setAttr'), name: AttrName, value: PlaceholderText, ...opBase }),
+  z.strictObject({ op: z.literal('removeAttr'), name: AttrName, ...opBase }),
+  z.strictObject({ op: z.enum(['addClass', 'removeClass']), value: ClassName, ...opBase }),
+])
+
+export const Variant = z.strictObject({
+  id: Id,
+  description: z.string().max(1000).optional(),
+  ops: z.array(Operation).max(50),
+})
+
+export const Experiment = z.strictObject({
+  id: Id,
+  split: z.record(Id, z.number().min(0).max(1_000_000)).refine((s) => Object.values(s).some((w) => w > 0), 'a split needs at least one weight above 0'),
+  traffic: z.number().min(0).max(100).optional(),
+  start: IsoDate.optional(),
+  end: IsoDate.optional(),
+  layer: Id.optional(),
+})
+
+export const Rule = z
+  .strictObject({
+    segment: Id.optional(),
+    when: Condition.optional(),
+    variant: Id.optional(),
+    experiment: Experiment.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.variant === undefined) === (r.experiment === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a rule has exactly one of "variant" or "experiment"' })
+    }
+  })
+
+export const Placement = z.strictObject({
+  id: Id,
+  description: z.string().max(1000).optional(),
+  paths: z.array(Glob).min(1).max(100),
+  selector: Selector,
+  variants: z.array(Variant).max(50),
+  rules: z.array(Rule).max(200).default([]),
+})
+
+export const Segment = z.strictObject({
+  id: Id,
+  description: z.string().max(1000).optional(),
+  when: Condition,
+})
+
+export const Goal = z
+  .strictObject({ id: Id, event: Id.optional(), path: Glob.optional(), description: z.string().max(1000).optional() })
+  .superRefine((g, ctx) => {
+    if ((g.event === undefined) === (g.path === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a goal has exactly one of "event" or "path"' })
+    }
+  })
+
+export const Settings = z.strictObject({
+  /** Bound on a cold ruleset lookup, in ms (SPEC 2.3). */
+  budgetMs: z.number().int().min(1).max(10_000).default(50),
+  /** How old the in-memory ruleset may get before a background refresh. */
+  refreshSeconds: z.number().int().min(1).max(3600).default(10),
+  holdoutPercent: z.number().min(0).max(100).default(0),
+  consent: z
+    .strictObject({
+      default: z.enum(['opt-in', 'opt-out']).default('opt-out'),
+      optInCountries: z.array(z.string().regex(/^(?:[A-Z]{2}|EU)$/, 'a two-letter country code or "EU"')).default([]),
+    })
+    .default({ default: 'opt-out', optInCountries: [] }),
+  contextualWithoutConsent: z.boolean().default(true),
+  include: z.array(Glob).max(200).default(['/*']),
+  exclude: z.array(Glob).max(200).default([]),
+  bots: z.enum(['generic', 'personalize']).default('generic'),
+  categories: z.record(Id, z.union([Glob, z.array(Glob).min(1).max(50)])).default({}),
+  originCacheTtl: z.number().int().min(0).max(86_400).default(0),
+})
+
+export const RulesetDocument = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.union([z.string().min(1).max(100), z.number()]).optional(),
+  description: z.string().max(10_000).optional(),
+  settings: Settings.default(Settings.parse({})),
+  segments: z.array(Segment).max(5000).default([]),
+  placements: z.array(Placement).max(1000).default([]),
+  goals: z.array(Goal).max(500).default([]),
+})
+
+export type RulesetDoc = z.output<typeof RulesetDocument>
+export type RulesetInput = z.input<typeof RulesetDocument>
+export type SettingsDoc = z.output<typeof Settings>
+export type PlacementDoc = z.output<typeof Placement>
+export type RuleDoc = z.output<typeof Rule>
+export type ExperimentDoc = z.output<typeof Experiment>
+export type OperationDoc = z.output<typeof Operation>
+export type SegmentDoc = z.output<typeof Segment>
+export type GoalDoc = z.output<typeof Goal>
