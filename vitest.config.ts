@@ -19,7 +19,7 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    exclude: ['test/browser/**', 'node_modules/**'],
+    exclude: ['test/node/**', 'node_modules/**'],
     testTimeout: 20_000,
   },
 })

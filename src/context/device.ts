@@ -1,7 +1,9 @@
 import type { DeviceContext } from './types'
 
+// Self-declared crawlers and link previewers. Command-line tools (curl) and headless browsers
+// are not bots here: they are how people test the site, and they should see what visitors see.
 const BOT_RE =
-  /bot\b|crawler|spider|crawling|slurp|bingpreview|facebookexternalhit|embedly|quora link preview|whatsapp|headlesschrome|lighthouse|pingdom|uptimerobot|curl\/|wget\/|python-requests|go-http-client|httpclient|axios\//i
+  /bot\b|bot\/|crawler|spider|crawling|slurp|bingpreview|facebookexternalhit|embedly|quora link preview|whatsapp|lighthouse|pingdom|uptimerobot/i
 
 /** Strips the quotes of a structured-field string (`"Android"` → `Android`); tolerant of junk. */
 function sfString(v: string | null): string | undefined {
