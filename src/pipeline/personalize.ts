@@ -1,18 +1,20 @@
 import { buildContext, contextualContext } from '../context/build'
-import { EU_COUNTRIES } from '../context/geo'
 import type { Context, VisitorState } from '../context/types'
 import { decide } from '../decide/decide'
 import type { Decision, DecideHooks } from '../decide/types'
 import type { Env } from '../env'
+import { experimentHooks } from '../experiments/hooks'
+import { readVisitorState, visitorCookies } from '../identity/visitor-state'
+import { recordPageView } from '../measure/record'
+import { readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
 import { ineligibility } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
 import { isKnownUnparseable, rewriteStream } from '../rewrite/stream'
-import type { CompiledRuleset } from '../rules/compile'
-import type { SettingsDoc } from '../rules/schema'
+import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
-import { appendServerTiming, privateCacheControl, withMutableHeaders, type VeneerState } from './headers'
+import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
 
 export interface PipelineInput {
   request: Request
@@ -24,90 +26,138 @@ export interface PipelineInput {
   waitUntil: (p: Promise<unknown>) => void
   /** `performance.now()` when Veneer first saw the request. */
   startedAt: number
-  /** Request time for the context (local time); injectable for tests and QA. */
+  /** Request time for the context (local time); injectable for tests. */
   at?: Date
 }
 
-/** What Veneer may know about the visitor. The consent/identity layer fills this in later. */
-export function anonymousVisitorState(settings: SettingsDoc, ctx: Pick<Context, 'geo'>): VisitorState {
-  const country = ctx.geo.country
-  const optInHere =
-    country !== undefined &&
-    settings.consent.optInCountries.some((c) => c === country || (c === 'EU' && EU_COUNTRIES.has(country)))
-  const granted = settings.consent.default === 'opt-out' && !optInHere
-  return { consent: { personalization: granted, analytics: granted, gpc: false } }
-}
-
-/** The decision for one request: context, segments and variants. Pure apart from the clock. */
+/** Everything decided for one page request, before a byte of it is rewritten. */
 export interface RequestDecision {
   ctx: Context
+  state: VisitorState
   decision: Decision
-  state: VeneerState
+  qa?: QaRequest
 }
 
-function decideRequest(ruleset: CompiledRuleset, request: Request, at: Date): RequestDecision | VeneerState {
+/** Forces variants from a QA request, by placement id or by the id of its experiment. */
+function qaOverride(qa: QaRequest): DecideHooks['override'] {
+  return (pl: CompiledPlacement) => {
+    const byPlacement = qa.overrides.get(pl.id)
+    if (byPlacement !== undefined) return { variant: byPlacement, by: 'placement' }
+    for (const rule of pl.rules) {
+      const v = rule.experiment === undefined ? undefined : qa.overrides.get(rule.experiment.id)
+      if (v !== undefined) return { variant: v, by: 'experiment' }
+    }
+    return undefined
+  }
+}
+
+/**
+ * Context → segments → variants for one request (SPEC 4.4). Returns the state name instead
+ * when the visitor gets the generic page without a decision (bots, no consent).
+ */
+export async function decideRequest(
+  ruleset: CompiledRuleset,
+  request: Request,
+  env: Env,
+  at: Date,
+): Promise<RequestDecision | { generic: VisitorState | undefined }> {
   const settings = ruleset.settings
   const contextual = contextualContext(request, at)
-  if (contextual.device.isBot && settings.bots === 'generic') return 'generic'
-  const visitor = anonymousVisitorState(settings, contextual)
-  if (!visitor.consent.personalization && !settings.contextualWithoutConsent) return 'generic'
-  const ctx = buildContext(contextual, visitor)
-  const hooks: DecideHooks = {}
+  const qa = await readQaRequest(request, env)
+  if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
+  const state = await readVisitorState(request, env, settings, contextual)
+  if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
+  const ctx = buildContext(contextual, state)
+  const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at) }
+  if (qa !== undefined) hooks.override = qaOverride(qa)
   const decision = decide(ruleset, ctx, ctx.request.path, hooks)
-  return { ctx, decision, state: decision.holdout ? 'holdout' : 'generic' }
+  return { ctx, state, decision, qa }
 }
 
 /**
  * The request path (SPEC 2), top to bottom: eligibility → ruleset → context → decide →
- * rewrite → headers. Any fault returns the origin response unchanged (fail open).
+ * rewrite → headers and cookies → measurement. Any fault returns the origin response
+ * unchanged (fail open): never a 5xx of Veneer's, never a second origin fetch.
  */
 export async function personalizeResponse(input: PipelineInput): Promise<Response> {
-  const { request, origin } = input
+  const { request, origin, env } = input
   try {
     if (ineligibility(request.method, origin) !== undefined) return origin
-    const url = new URL(request.url)
     const lookup = await input.lookup
     const ruleset = lookup.ruleset
-    const timing = (state: VeneerState) => [
+    const timing = (state: VeneerState): TimingEntry[] => [
       { name: 'veneer', dur: performance.now() - input.startedAt, desc: state },
       { name: 'veneer-kv', dur: lookup.waitedMs, desc: lookup.source },
     ]
-    if (ruleset === undefined) return finish(origin, 'fallback', timing('fallback'))
-    const path = safePath(url)
+    if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
+    const path = pathOf(request.url)
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
-    if (isKnownUnparseable(request.url)) return finish(origin, 'bypass', timing('bypass'))
+    if (isKnownUnparseable(request.url)) return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
-    const decided = decideRequest(ruleset, request, input.at ?? new Date())
-    if (typeof decided === 'string') return finish(origin, decided, timing(decided))
-    const plan = planRewrite(ruleset, decided.decision.placements, decided.ctx)
-    if (plan.size === 0) return finish(origin, decided.state, timing(decided.state))
-    const body = rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url)
-    return finish(origin, 'personalized', timing('personalized'), body)
+    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
+    if ('generic' in decided) {
+      const cookies = decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)
+      return finish(origin, { state: 'generic', timing: timing('generic'), cookies })
+    }
+    const { ctx, state, decision, qa } = decided
+    const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
+    if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision)
+
+    const plan = planRewrite(ruleset, decision.placements, ctx)
+    const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
+    const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
+    return finish(origin, { state: veneerState, timing: timing(veneerState), cookies, body, qa, trace: qa === undefined ? undefined : traceOf(decision) })
   } catch (err) {
     logError('pipeline_failed', err)
     return origin
   }
 }
 
-function safePath(url: URL): string {
+/** The `x-veneer-trace` document for QA (SPEC 6). */
+export function traceOf(decision: Decision): string {
+  return JSON.stringify({
+    segments: decision.segments,
+    holdout: decision.holdout,
+    placements: decision.placements.map((p) => ({ placement: p.placement, variant: p.variant, reason: p.reason })),
+  })
+}
+
+function pathOf(url: string): string {
+  const pathname = new URL(url).pathname
   try {
-    return decodeURIComponent(url.pathname)
+    return decodeURIComponent(pathname)
   } catch {
-    return url.pathname
+    return pathname
   }
 }
 
-function finish(origin: Response, state: VeneerState, timing: { name: string; dur: number; desc?: string }[], body?: ReadableStream<Uint8Array>): Response {
-  const res = withMutableHeaders(origin, body ?? origin.body)
+interface Finish {
+  state: VeneerState
+  timing: TimingEntry[]
+  cookies?: string[]
+  body?: ReadableStream<Uint8Array>
+  qa?: QaRequest
+  trace?: string
+}
+
+function finish(origin: Response, f: Finish): Response {
+  const res = withMutableHeaders(origin, f.body ?? origin.body)
   const h = res.headers
-  h.set('x-veneer', state)
-  appendServerTiming(h, timing)
-  if (body !== undefined) {
+  h.set('x-veneer', f.state)
+  appendServerTiming(h, f.timing)
+  if (f.body !== undefined) {
     // The body changed: its length and validators no longer describe it.
     h.delete('content-length')
     h.delete('etag')
     h.delete('last-modified')
   }
-  if (state === 'personalized' || state === 'holdout') h.set('cache-control', privateCacheControl(h.get('cache-control')))
+  for (const c of f.cookies ?? []) h.append('set-cookie', c) // the origin's own Set-Cookie stay
+  if (f.qa !== undefined) {
+    h.set('cache-control', privateCacheControl(h.get('cache-control'), ['no-store']))
+    if (f.trace !== undefined) h.set('x-veneer-trace', f.trace)
+  } else if (f.state === 'personalized' || f.state === 'holdout' || (f.cookies?.length ?? 0) > 0) {
+    // One visitor's page, or one carrying their cookie: no shared cache may keep it (SPEC 8).
+    h.set('cache-control', privateCacheControl(h.get('cache-control')))
+  }
   return res
 }
