@@ -70,6 +70,11 @@ export interface VisitorState {
   visitor?: VisitorContext
   behavior?: BehaviorContext
   profile?: Record<string, unknown>
+  /**
+   * Sticky experiment assignments (experiment id → variant id) kept in `veneer_visitor`.
+   * Not a context attribute: rules cannot see it, `decide` reads it through its hooks.
+   */
+  assignments?: Record<string, string>
 }
 
 export interface Context extends VisitorState {

@@ -1,0 +1,48 @@
+import { SignJWT, jwtVerify } from 'jose'
+
+/** QA tokens live at most this long (SPEC 6). */
+export const MAX_QA_TTL_SECONDS = 7 * 24 * 3600
+const SCOPE = 'qa'
+const encoder = new TextEncoder()
+
+/** Parses a TTL such as `8h`, `30m`, `2d`, `3600` (seconds) into seconds; undefined if invalid. */
+export function parseTtl(ttl: string | number): number | undefined {
+  if (typeof ttl === 'number') return Number.isInteger(ttl) && ttl > 0 ? ttl : undefined
+  const m = /^(\d+)\s*([smhd]?)$/.exec(ttl.trim())
+  if (m === null) return undefined
+  const n = Number(m[1])
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']
+  const seconds = n * unit
+  return seconds > 0 ? seconds : undefined
+}
+
+/**
+ * Mints a QA token: HS256 with `QA_SECRET`, `scope: "qa"`, `exp` at most 7 days ahead.
+ * @example const token = await mintQaToken(env.QA_SECRET, parseTtl('8h')!)
+ */
+export async function mintQaToken(secret: string, ttlSeconds: number, subject = 'qa'): Promise<string> {
+  if (secret === '') throw new TypeError('QA_SECRET is empty')
+  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_QA_TTL_SECONDS)) throw new RangeError(`ttl must be between 1 second and ${MAX_QA_TTL_SECONDS} seconds (7 days)`)
+  const now = Math.floor(Date.now() / 1000)
+  return new SignJWT({ scope: SCOPE })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(subject)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(encoder.encode(secret))
+}
+
+/**
+ * Verifies a QA token: HS256 only, `exp` required and at most 7 days after `iat`, scope `qa`.
+ * Every failure (forged, expired, wrong scope, garbage) is `false`, never an exception.
+ */
+export async function verifyQaToken(secret: string | undefined, token: string | undefined): Promise<boolean> {
+  if (secret === undefined || secret === '' || token === undefined || token.length === 0 || token.length > 2048) return false
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'iat'] })
+    if (payload.scope !== SCOPE) return false
+    return typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat <= MAX_QA_TTL_SECONDS
+  } catch {
+    return false // includes the plain TypeError jose throws on key/algorithm confusion
+  }
+}
