@@ -22,7 +22,8 @@ export function selectorProblem(selector: string): string | undefined {
   if (selector.length === 0) return 'selector is empty'
   if (selector.length > MAX_SELECTOR_LENGTH) return `selector is longer than ${MAX_SELECTOR_LENGTH} characters`
   if (selector.includes(',')) return 'selector lists (",") are not supported by HTMLRewriter; use one selector per operation'
-  if (/[+~](?![^[]*\])/.test(selector)) return 'sibling combinators ("+", "~") are not supported by HTMLRewriter'
+  const bare = selector.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""').replace(/\[[^\]]*\]|\([^)]*\)/g, '')
+  if (/[+~]/.test(bare)) return 'sibling combinators ("+", "~") are not supported by HTMLRewriter'
   if (!COMPLEX.test(selector)) return 'selector is outside the CSS subset HTMLRewriter supports'
   return undefined
 }
