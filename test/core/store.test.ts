@@ -26,6 +26,18 @@ describe('ruleset lookup: budget, fallback, last good (SPEC 2.3)', () => {
     expect(kv.reads).toBe(1)
   })
 
+  it('the origin fetch and the KV lookup run in parallel, not one after the other', async () => {
+    const kv = await rulesKv(ruleset(), { delayMs: 150 })
+    const slowOrigin = async () => {
+      await new Promise((r) => setTimeout(r, 150))
+      return new Response(PAGE, { headers: { 'content-type': 'text/html' } })
+    }
+    const { res, elapsedMs } = await run('https://shop.example/', { kv, app: { budgetMs: 1000, fetchOrigin: slowOrigin } })
+    expect(res.headers.get('x-veneer')).toBe('personalized')
+    expect(elapsedMs).toBeGreaterThanOrEqual(149)
+    expect(elapsedMs).toBeLessThan(280) // in series it would take 300+
+  })
+
   it('a KV error gives the generic page, marked fallback', async () => {
     const kv = await rulesKv(ruleset(), { fail: true })
     const { res, text } = await run('https://shop.example/', { kv })
