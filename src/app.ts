@@ -1,7 +1,9 @@
 import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
-import { fetchOrigin, type OriginFetch } from './pipeline/origin'
+import type { OriginFetch } from './pipeline/origin'
+import { fetchOriginCached } from './pipeline/origin-cache'
+import { peekRuleset } from './rules/store'
 import { health } from './routes/health'
 
 export interface AppOptions extends PersonalizeOptions {
@@ -18,7 +20,14 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   app.route('/__veneer', health)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
-  app.all('*', (c) => fetchOrigin(c.req.raw, c.env, options.fetchOrigin))
+  app.all('*', (c) => {
+    // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
+    const ttl = peekRuleset(c.env.RULES)?.settings.originCacheTtl ?? 0
+    const waitUntil = (p: Promise<unknown>) => {
+      try { c.executionCtx.waitUntil(p) } catch { p.catch(() => undefined) }
+    }
+    return fetchOriginCached(c.req.raw, c.env, ttl, waitUntil, options.fetchOrigin)
+  })
   app.onError((err, c) => {
     // Only Veneer's own endpoints reach here; the origin path fails open inside the middleware.
     console.error(JSON.stringify({ level: 'error', source: 'veneer', code: 'unhandled', kind: err.name }))

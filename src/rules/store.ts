@@ -118,6 +118,11 @@ export async function getRuleset(kv: KVNamespace | undefined, options: GetRulese
   return { ruleset: state.ruleset, source: state.ruleset ? 'kv' : state.lastOutcome, waitedMs }
 }
 
+/** The ruleset held in memory for this binding, if any, without touching KV or waiting. */
+export function peekRuleset(kv: KVNamespace | undefined): CompiledRuleset | undefined {
+  return kv === undefined ? undefined : states.get(kv)?.ruleset
+}
+
 /** The version held in memory for this binding, without touching KV (for /health). */
 export function cachedRulesetVersion(kv: KVNamespace | undefined): string | undefined {
   return kv === undefined ? undefined : states.get(kv)?.ruleset?.version

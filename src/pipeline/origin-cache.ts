@@ -1,0 +1,52 @@
+import type { Env } from '../env'
+import { fetchOrigin, type OriginFetch } from './origin'
+
+/**
+ * `settings.originCacheTtl` (SPEC 8): the generic origin HTML kept at the edge with the Cache
+ * API, keyed by URL alone (no cookies, no headers), so personalization is applied per request
+ * on top of a shared copy. Only what the origin itself marks cacheable is stored: a 200
+ * `text/html` with `public`, `max-age` or `s-maxage`, no `private`/`no-store`/`no-cache`, no
+ * `Set-Cookie`, and no `Vary` beyond `Accept-Encoding`.
+ */
+export function isSharedCacheable(res: Response): boolean {
+  if (res.status !== 200) return false
+  if (!(res.headers.get('content-type') ?? '').toLowerCase().startsWith('text/html')) return false
+  if (res.headers.has('set-cookie')) return false
+  const vary = (res.headers.get('vary') ?? '').toLowerCase().split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'accept-encoding')
+  if (vary.length > 0) return false
+  const cc = (res.headers.get('cache-control') ?? '').toLowerCase()
+  if (/\b(private|no-store|no-cache)\b/.test(cc)) return false
+  return /\bpublic\b|\bs-maxage=[1-9]|\bmax-age=[1-9]/.test(cc)
+}
+
+function cacheKey(request: Request): Request {
+  return new Request(request.url, { method: 'GET' })
+}
+
+export async function fetchOriginCached(
+  request: Request,
+  env: Env,
+  ttlSeconds: number,
+  waitUntil: (p: Promise<unknown>) => void,
+  fetcher?: OriginFetch,
+): Promise<Response> {
+  if (ttlSeconds <= 0 || request.method !== 'GET' || request.headers.has('range') || typeof caches === 'undefined') {
+    return fetchOrigin(request, env, fetcher)
+  }
+  const cache = caches.default
+  const key = cacheKey(request)
+  try {
+    const hit = await cache.match(key)
+    if (hit !== undefined) return hit
+  } catch {
+    // A cache fault is a miss.
+  }
+  const res = await fetchOrigin(request, env, fetcher)
+  if (isSharedCacheable(res)) {
+    const copy = res.clone()
+    const stored = new Response(copy.body, copy)
+    stored.headers.set('cache-control', `public, max-age=${ttlSeconds}`)
+    waitUntil(cache.put(key, stored).catch(() => undefined))
+  }
+  return res
+}
