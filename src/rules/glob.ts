@@ -12,7 +12,8 @@ export function globToRegExp(glob: string): RegExp {
     else src += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')
   }
   // Collapse runs like `.*.*` from `**` so matching stays linear.
-  return new RegExp(`^${src.replace(/(?:\.\*)+/g, '.*')}$`)
+  // `s`: a decoded path may hold a newline (%0A), which `*` must match too.
+  return new RegExp(`^${src.replace(/(?:\.\*)+/g, '.*')}$`, 's')
 }
 
 export type PathMatcher = (path: string) => boolean
@@ -20,6 +21,6 @@ export type PathMatcher = (path: string) => boolean
 /** One matcher for a list of globs; an empty list matches nothing. */
 export function compileGlobs(globs: readonly string[]): PathMatcher {
   if (globs.length === 0) return () => false
-  const re = new RegExp(globs.map((g) => globToRegExp(g).source).join('|'))
+  const re = new RegExp(globs.map((g) => globToRegExp(g).source).join('|'), 's')
   return (path) => re.test(path)
 }
