@@ -1,12 +1,16 @@
-import { env } from 'cloudflare:workers'
+import { env as workerEnv } from 'cloudflare:workers'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import demo from '../../demo/ruleset.json'
 import { createApp } from '../../src/app'
+import type { Env } from '../../src/env'
 import { mintQaToken } from '../../src/qa/token'
 import { QA_SECRET, invalidTokens } from './tokens'
 
 // 14:00 UTC: 09:00 in New York, 15:00 in Berlin. The QA context below moves the hour to 20.
+// The bindings of wrangler.toml and vitest.config.ts, typed as Veneer reads them.
+const env = workerEnv as unknown as Env & { RULES: KVNamespace }
+
 const NOW = new Date('2026-11-22T14:00:00Z')
 const app = createApp({ now: () => NOW, budgetMs: 1000 })
 
