@@ -5,6 +5,7 @@ import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
 import { health } from './routes/health'
+import { qa } from './routes/qa'
 
 export interface AppOptions extends PersonalizeOptions {
   /** How the origin is fetched when ORIGIN_URL is set (default: global fetch). */
@@ -18,6 +19,7 @@ export interface AppOptions extends PersonalizeOptions {
 export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', health)
+  app.route('/__veneer', qa)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => {

@@ -6,6 +6,8 @@ import type { Env } from '../env'
 import { experimentHooks } from '../experiments/hooks'
 import { readVisitorState, visitorCookies } from '../identity/visitor-state'
 import { recordPageView } from '../measure/record'
+import { applyQaContext } from '../qa/context'
+import { coerceQaValue } from '../qa/fields'
 import { readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
 import { ineligibility } from '../rewrite/eligible'
@@ -67,7 +69,8 @@ export async function decideRequest(
   if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
   const state = await readVisitorState(request, env, settings, contextual)
   if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
-  const ctx = buildContext(contextual, state)
+  const real = buildContext(contextual, state)
+  const ctx = qa === undefined ? real : applyQaContext(real, qa.context, at)
   const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at) }
   if (qa !== undefined) hooks.override = qaOverride(qa)
   const decision = decide(ruleset, ctx, ctx.request.path, hooks)
@@ -106,20 +109,27 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
-    return finish(origin, { state: veneerState, timing: timing(veneerState), cookies, body, qa, trace: qa === undefined ? undefined : traceOf(decision) })
+    return finish(origin, { state: veneerState, timing: timing(veneerState), cookies, body, qa, trace: qa === undefined ? undefined : traceOf(decision, qa) })
   } catch (err) {
     logError('pipeline_failed', err)
     return origin
   }
 }
 
-/** The `x-veneer-trace` document for QA (SPEC 6). */
-export function traceOf(decision: Decision): string {
+/** The `x-veneer-trace` document for QA (SPEC 6): segments, and per placement the variant and why. */
+export function traceOf(decision: Decision, qa?: QaRequest): string {
   return JSON.stringify({
     segments: decision.segments,
     holdout: decision.holdout,
     placements: decision.placements.map((p) => ({ placement: p.placement, variant: p.variant, reason: p.reason })),
-  })
+    ...(qa === undefined
+      ? {}
+      : {
+          simulated: Object.fromEntries([...qa.context].map(([k, v]) => [k, coerceQaValue(k, v)])),
+          overrides: Object.fromEntries(qa.overrides),
+          ignored: qa.ignored ?? [],
+        }),
+  }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) // header values are ASCII
 }
 
 function pathOf(url: string): string {

@@ -1,4 +1,7 @@
 import type { Env } from '../env'
+import { QA_COOKIE, cookieValue, decodeQaCookie } from './cookie'
+import { parseContext, parseOverrides } from './parse'
+import { readQaToken } from './token'
 
 /** What a valid QA token allows on this request (SPEC 6). */
 export interface QaRequest {
@@ -6,13 +9,37 @@ export interface QaRequest {
   overrides: Map<string, string>
   /** Simulated attributes (`geo.country` → `DE`), applied over the real context. */
   context: Map<string, string>
+  /** Entries of the QA headers or cookie that were not understood (shown in the trace). */
+  ignored?: string[]
+  /** Where the token came from. */
+  via?: 'header' | 'cookie'
 }
 
 /**
- * SEAM (issue 4, QA overrides): reads `x-veneer-qa` / `veneer_qa` and, when the token is valid,
- * `x-veneer-override` and `x-veneer-context`. Until that layer lands, nobody is QA and the
- * headers are ignored, which is the required behavior without a valid token.
+ * Reads `x-veneer-qa` (header) or `veneer_qa` (cookie) and, only when its token is valid,
+ * `x-veneer-override` and `x-veneer-context`. Without a valid token the result is undefined
+ * and every QA header is ignored. With a valid cookie, the overrides and context stored in it
+ * apply first and the headers refine them.
  */
-export async function readQaRequest(_request: Request, _env: Env): Promise<QaRequest | undefined> {
-  return undefined
+export async function readQaRequest(request: Request, env: Env): Promise<QaRequest | undefined> {
+  const secret = env.QA_SECRET
+  if (secret === undefined || secret === '') return undefined
+  const header = request.headers.get('x-veneer-qa')?.trim()
+  let stored: { override?: string; context?: string } = {}
+  let via: 'header' | 'cookie' = 'header'
+  if (header === undefined || header === '' || (await readQaToken(secret, header)) === undefined) {
+    const raw = cookieValue(request.headers.get('cookie'), QA_COOKIE)
+    const cookie = raw === undefined ? undefined : decodeQaCookie(raw)
+    if (cookie === undefined || (await readQaToken(secret, cookie.token)) === undefined) return undefined
+    stored = cookie
+    via = 'cookie'
+  }
+  const overrides = [parseOverrides(stored.override), parseOverrides(request.headers.get('x-veneer-override'))]
+  const context = [parseContext(stored.context), parseContext(request.headers.get('x-veneer-context'))]
+  return {
+    overrides: new Map(overrides.flatMap((p) => [...p.entries])),
+    context: new Map(context.flatMap((p) => [...p.entries])),
+    ignored: [...overrides, ...context].flatMap((p) => p.ignored),
+    via,
+  }
 }

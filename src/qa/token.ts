@@ -32,17 +32,30 @@ export async function mintQaToken(secret: string, ttlSeconds: number, subject = 
     .sign(encoder.encode(secret))
 }
 
+/** What a valid QA token tells: when it expires (seconds since the epoch). */
+export interface QaTokenInfo {
+  exp: number
+}
+
 /**
- * Verifies a QA token: HS256 only, `exp` required and at most 7 days after `iat`, scope `qa`.
- * Every failure (forged, expired, wrong scope, garbage) is `false`, never an exception.
+ * Reads a QA token: HS256 only, `exp` required and at most 7 days after `iat`, scope `qa`.
+ * Every failure (forged, expired, wrong scope, unsigned, garbage) is `undefined`, never an exception.
  */
-export async function verifyQaToken(secret: string | undefined, token: string | undefined): Promise<boolean> {
-  if (secret === undefined || secret === '' || token === undefined || token.length === 0 || token.length > 2048) return false
+export async function readQaToken(secret: string | undefined, token: string | undefined): Promise<QaTokenInfo | undefined> {
+  if (secret === undefined || secret === '' || token === undefined || token.length === 0 || token.length > 2048) return undefined
   try {
     const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'iat'] })
-    if (payload.scope !== SCOPE) return false
-    return typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat <= MAX_QA_TTL_SECONDS
+    if (payload.scope !== SCOPE) return undefined
+    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_QA_TTL_SECONDS) return undefined
+    return { exp: payload.exp }
   } catch {
-    return false // includes the plain TypeError jose throws on key/algorithm confusion
+    return undefined // includes the plain TypeError jose throws on key/algorithm confusion
   }
+}
+
+/**
+ * Verifies a QA token (see `readQaToken`): true only for a valid, unexpired token of scope `qa`.
+ */
+export async function verifyQaToken(secret: string | undefined, token: string | undefined): Promise<boolean> {
+  return (await readQaToken(secret, token)) !== undefined
 }

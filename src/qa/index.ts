@@ -1,0 +1,6 @@
+export { applyQaContext } from './context'
+export { QA_COOKIE, clearQaCookie, cookieValue, decodeQaCookie, encodeQaCookie, setQaCookie, type QaCookie } from './cookie'
+export { coerceQaValue, qaField, type QaValue } from './fields'
+export { readQaRequest, type QaRequest } from './overrides'
+export { parseContext, parseOverrides } from './parse'
+export { MAX_QA_TTL_SECONDS, mintQaToken, parseTtl, readQaToken, verifyQaToken, type QaTokenInfo } from './token'

@@ -1,0 +1,90 @@
+import { Hono } from 'hono'
+import type { Env } from '../env'
+import { QA_COOKIE, MAX_COOKIE_PART, clearQaCookie, cookieValue, decodeQaCookie, isLocalHost, setQaCookie, type QaCookie } from '../qa/cookie'
+import { escapeHtml } from '../rewrite/template'
+import { parseContext, parseOverrides } from '../qa/parse'
+import { readQaToken } from '../qa/token'
+
+const NO_STORE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }
+
+/** A same-site path to go to after the cookie is set: `/`, `/products/jacket.html?x=1`; never `//host`. */
+function safeRedirect(to: string | undefined): string | undefined {
+  if (to === undefined || to.length > 1000 || !to.startsWith('/') || to.startsWith('//') || to.includes('\\')) return undefined
+  return to
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}code,input{font:14px ui-monospace,monospace}input{width:100%;box-sizing:border-box;padding:.3rem}label{display:block;margin-top:1rem}</style>
+</head><body>${body}</body></html>`
+}
+
+function list(entries: Map<string, string>): string {
+  if (entries.size === 0) return '<em>none</em>'
+  return [...entries].map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(v)}</code>`).join(', ')
+}
+
+/**
+ * `GET /__veneer/qa?token=…[&override=…][&context=…][&to=/path]`: starts a QA session in this
+ * browser by setting the `veneer_qa` cookie (HttpOnly, SameSite=Lax, Secure except on
+ * localhost, Max-Age = the token's remaining life). `override` and `context` take the syntax
+ * of the `x-veneer-override` / `x-veneer-context` headers and are kept in the cookie. Without
+ * `token`, the token of an existing valid cookie is reused (to change overrides).
+ * `?clear=1` ends the session. An invalid token: 401; none at all: 400.
+ */
+export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
+  const url = new URL(c.req.url)
+  const secure = !isLocalHost(url.hostname)
+  if (c.req.query('clear') !== undefined) {
+    return c.html(page('QA mode off', '<h1>QA mode is off</h1><p>The <code>veneer_qa</code> cookie was removed. <a href="/">Back to the site</a></p>'), 200, {
+      ...NO_STORE,
+      'set-cookie': clearQaCookie(secure),
+    })
+  }
+  const existing = (() => {
+    const raw = cookieValue(c.req.header('cookie') ?? null, QA_COOKIE)
+    return raw === undefined ? undefined : decodeQaCookie(raw)
+  })()
+  const token = c.req.query('token') ?? existing?.token
+  if (token === undefined || token === '') {
+    return c.json({ error: 'missing_token', details: 'pass ?token=<QA token>; mint one with `npx veneer qa-token --ttl 8h` or POST /__veneer/api/qa-token' }, 400, NO_STORE)
+  }
+  const override = c.req.query('override') ?? (c.req.query('token') === undefined ? existing?.override : undefined)
+  const context = c.req.query('context') ?? (c.req.query('token') === undefined ? existing?.context : undefined)
+  if ((override?.length ?? 0) > MAX_COOKIE_PART || (context?.length ?? 0) > MAX_COOKIE_PART) {
+    return c.json({ error: 'too_long', details: `override and context are limited to ${MAX_COOKIE_PART} characters each` }, 400, NO_STORE)
+  }
+  if (c.env?.QA_SECRET === undefined || c.env.QA_SECRET === '') {
+    return c.json({ error: 'qa_disabled', details: 'QA is disabled on this deployment: QA_SECRET is not set' }, 401, NO_STORE)
+  }
+  const info = await readQaToken(c.env.QA_SECRET, token)
+  const maxAge = info === undefined ? 0 : info.exp - Math.floor(Date.now() / 1000)
+  if (info === undefined || maxAge <= 0) {
+    return c.json({ error: 'invalid_token', details: 'the QA token is not valid: forged, expired, not of scope "qa", or signed with another QA_SECRET' }, 401, NO_STORE)
+  }
+  const session: QaCookie = { token, override: override || undefined, context: context || undefined }
+  const headers = { ...NO_STORE, 'set-cookie': setQaCookie(session, maxAge, secure) }
+  const to = safeRedirect(c.req.query('to'))
+  if (to !== undefined) return c.body(null, 302, { ...headers, location: to })
+  const o = parseOverrides(session.override)
+  const x = parseContext(session.context)
+  const ignored = [...o.ignored, ...x.ignored]
+  const expires = new Date(info.exp * 1000).toISOString()
+  return c.html(
+    page(
+      'QA mode on',
+      `<h1>QA mode is on</h1>
+<p>This browser is in QA mode until <time>${expires}</time>. Pages show the variants forced below and carry an <code>x-veneer-trace</code> header (open the developer tools, Network tab) that says why each variant was chosen. Nothing you see is recorded as an exposure.</p>
+<p>Overrides: ${list(o.entries)}<br>Simulated context: ${list(x.entries)}${ignored.length > 0 ? `<br>Ignored: ${ignored.map((i) => `<code>${escapeHtml(i)}</code>`).join(', ')}` : ''}</p>
+<form method="get" action="/__veneer/qa">
+<label>Overrides (placement or experiment id = variant, comma-separated)<input name="override" value="${escapeHtml(session.override ?? '')}" placeholder="home-hero=us, cart-button-copy=add-to-bag"></label>
+<label>Simulated context (attribute=value, semicolon-separated)<input name="context" value="${escapeHtml(session.context ?? '')}" placeholder="geo.country=DE; geo.city=Berlin; device.type=mobile; time.hour=20"></label>
+<label>Then open<input name="to" value="/"></label>
+<p><button type="submit">Apply</button></p>
+</form>
+<p><a href="/">Open the site</a> · <a href="/__veneer/qa?clear=1">Leave QA mode</a></p>`,
+    ),
+    200,
+    headers,
+  )
+})
