@@ -1,0 +1,72 @@
+import type { Env } from '../env'
+import { logError, logWarn } from '../util/log'
+import { writeEvents } from './store'
+import type { MeasureEvent, ServedSource } from './types'
+
+const SOURCES: ReadonlySet<string> = new Set<ServedSource>(['rule', 'default', 'experiment', 'experiment-skipped', 'holdout'])
+/** Messages per `sendBatch` call (the Queues limit is 100). */
+const SEND_CHUNK = 100
+
+const isText = (v: unknown, max = 200): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0
+
+/** A queue message body back into a MeasureEvent, or undefined when it is not one. */
+export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const b = body as Record<string, unknown>
+  if (!isTime(b.at)) return undefined
+  switch (b.kind) {
+    case 'exposure':
+      if (isText(b.visitor) && isText(b.experiment) && isText(b.variant) && isText(b.placement)) {
+        return { kind: 'exposure', visitor: b.visitor, experiment: b.experiment, variant: b.variant, placement: b.placement, at: b.at }
+      }
+      return undefined
+    case 'conversion': {
+      if (!isText(b.visitor) || !isText(b.goal)) return undefined
+      const value = typeof b.value === 'number' && Number.isFinite(b.value) ? b.value : undefined
+      return value === undefined ? { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at } : { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at, value }
+    }
+    case 'served': {
+      if (!isText(b.placement) || !isText(b.variant) || !isText(b.source) || !SOURCES.has(b.source)) return undefined
+      const count = typeof b.count === 'number' && Number.isInteger(b.count) && b.count > 0 ? b.count : 1
+      return { kind: 'served', placement: b.placement, variant: b.variant, source: b.source as ServedSource, at: b.at, count }
+    }
+    default:
+      return undefined
+  }
+}
+
+/** Sends events to the `EVENTS` queue, one message each, in chunks of 100. */
+export async function sendEvents(queue: Queue<unknown>, events: readonly MeasureEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += SEND_CHUNK) {
+    await queue.sendBatch(events.slice(i, i + SEND_CHUNK).map((body) => ({ body })))
+  }
+}
+
+/**
+ * The `queue` handler: writes a batch of measurement events to D1 in one transaction and acks
+ * it. Malformed messages are dropped (acked, counted in the log); a D1 failure retries the whole
+ * batch, which is safe because the transaction left nothing behind.
+ */
+export async function consumeMeasureBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const events: MeasureEvent[] = []
+  let malformed = 0
+  for (const m of batch.messages) {
+    const e = parseMeasureEvent(m.body)
+    if (e === undefined) malformed++
+    else events.push(e)
+  }
+  if (malformed > 0) logWarn('measure_queue_malformed', { malformed, messages: batch.messages.length })
+  if (env.DB === undefined) {
+    logWarn('measure_queue_no_db', { messages: batch.messages.length })
+    batch.ackAll()
+    return
+  }
+  try {
+    await writeEvents(env.DB, events)
+    batch.ackAll()
+  } catch (err) {
+    logError('measure_queue_write_failed', err, { messages: batch.messages.length })
+    batch.retryAll()
+  }
+}
