@@ -11,7 +11,7 @@ const app = createApp()
  */
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     await consumeMeasureBatch(batch, env)
   },
   async scheduled(controller, env, ctx) {
