@@ -4,8 +4,17 @@ import { writeEvents } from './store'
 import type { MeasureEvent, ServedSource } from './types'
 
 const SOURCES: ReadonlySet<string> = new Set<ServedSource>(['rule', 'default', 'experiment', 'experiment-skipped', 'holdout'])
-/** Messages per `sendBatch` call (the Queues limit is 100). */
-const SEND_CHUNK = 100
+/**
+ * Events per queue message. One page view is one message (Queues bill per message), and a
+ * message stays far below the 128 KB limit (an event is ~250 bytes).
+ */
+const EVENTS_PER_MESSAGE = 100
+
+/** A queue message: the events of one page view or visitor event, in order. */
+export interface MeasureMessage {
+  v: 1
+  events: MeasureEvent[]
+}
 
 const isText = (v: unknown, max = 200): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0
@@ -36,25 +45,40 @@ export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
   }
 }
 
-/** Sends events to the `EVENTS` queue, one message each, in chunks of 100. */
+/** Sends events to the `EVENTS` queue: one message for up to 100 events, in one `sendBatch`. */
 export async function sendEvents(queue: Queue<unknown>, events: readonly MeasureEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += SEND_CHUNK) {
-    await queue.sendBatch(events.slice(i, i + SEND_CHUNK).map((body) => ({ body })))
+  const messages: { body: MeasureMessage }[] = []
+  for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE) messages.push({ body: { v: 1, events: events.slice(i, i + EVENTS_PER_MESSAGE) } })
+  const [only, ...more] = messages
+  if (only === undefined) return
+  if (more.length === 0) await queue.send(only.body)
+  else await queue.sendBatch(messages)
+}
+
+/** The events in a message body: a `MeasureMessage`, or a single event; malformed ones counted. */
+export function eventsOfMessage(body: unknown): { events: MeasureEvent[]; malformed: number } {
+  if (typeof body === 'object' && body !== null && 'events' in body) {
+    const list = (body as { events: unknown }).events
+    if (!Array.isArray(list)) return { events: [], malformed: 1 }
+    const events = list.map(parseMeasureEvent).filter((e): e is MeasureEvent => e !== undefined)
+    return { events, malformed: list.length - events.length }
   }
+  const e = parseMeasureEvent(body)
+  return e === undefined ? { events: [], malformed: 1 } : { events: [e], malformed: 0 }
 }
 
 /**
- * The `queue` handler: writes a batch of measurement events to D1 in one transaction and acks
- * it. Malformed messages are dropped (acked, counted in the log); a D1 failure retries the whole
+ * The `queue` handler: writes a batch of measurement messages to D1 in one transaction (sorted
+ * by time, see `inWriteOrder`) and acks it. Malformed events are dropped (acked, counted in the log); a D1 failure retries the whole
  * batch, which is safe because the transaction left nothing behind.
  */
 export async function consumeMeasureBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const events: MeasureEvent[] = []
   let malformed = 0
   for (const m of batch.messages) {
-    const e = parseMeasureEvent(m.body)
-    if (e === undefined) malformed++
-    else events.push(e)
+    const got = eventsOfMessage(m.body)
+    events.push(...got.events)
+    malformed += got.malformed
   }
   if (malformed > 0) logWarn('measure_queue_malformed', { malformed, messages: batch.messages.length })
   if (env.DB === undefined) {

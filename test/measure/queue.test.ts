@@ -75,6 +75,7 @@ describe('the EVENTS queue path', () => {
     await play({ ...env, EVENTS: queue }, SCENARIO)
     expect(await snapshot()).toEqual({ exposures: [], conversions: [], served: [] }) // nothing written on the request path
     expect(JSON.stringify(bodies)).not.toMatch(/"v[0-4]"/) // raw ids never enter the queue
+    expect(bodies).toHaveLength(SCENARIO.length) // one message per page view or converting event
 
     // Deliver in two batches, the first one reversed: the consumer sorts by time.
     const half = Math.ceil(bodies.length / 2)
@@ -92,12 +93,23 @@ describe('the EVENTS queue path', () => {
   it('drops malformed messages (acked, logged) and stores the rest', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     const good: MeasureEvent = { kind: 'exposure', visitor: 'a'.repeat(64), experiment: 'hero-copy', variant: 'bold', placement: 'hero', at: T0 }
-    const batch = batchOf([good, { kind: 'exposure', visitor: 'x' }, 'junk', null, { kind: 'served', placement: 'p', variant: 'v', source: 'evil', at: T0 }])
+    const other = { ...good, visitor: 'c'.repeat(64) }
+    const batch = batchOf([
+      good,
+      { v: 1, events: [other, { kind: 'conversion', visitor: 'y', goal: 'g', at: -1 }] },
+      { v: 1, events: 'nope' },
+      { kind: 'exposure', visitor: 'x' },
+      'junk',
+      null,
+      { kind: 'served', placement: 'p', variant: 'v', source: 'evil', at: T0 },
+    ])
     const ctx = createExecutionContext()
     await worker.queue(batch, env, ctx)
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true)
-    expect(await rows(env.DB, 'exposures')).toHaveLength(1)
-    expect(warn.mock.calls.flat().join('\n')).toContain('measure_queue_malformed')
+    expect(await rows(env.DB, 'exposures')).toHaveLength(2)
+    const logged = warn.mock.calls.flat().join('\n')
+    expect(logged).toContain('measure_queue_malformed')
+    expect(logged).toContain('"malformed":6')
   })
 
   it('retries the whole batch when D1 fails, and the retry stores it once', async () => {
