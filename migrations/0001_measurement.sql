@@ -11,7 +11,9 @@ CREATE TABLE exposures (
   exposed_at INTEGER NOT NULL,
   UNIQUE (experiment, visitor)
 );
+-- Attribution looks exposures up by visitor; results count them by experiment and variant.
 CREATE INDEX exposures_by_visitor ON exposures (visitor, exposed_at);
+CREATE INDEX exposures_by_arm ON exposures (experiment, variant, exposed_at);
 CREATE INDEX exposures_by_time ON exposures (exposed_at);
 
 -- One row per visitor, goal and experiment: the first time the visitor reached the goal after
@@ -25,6 +27,7 @@ CREATE TABLE conversions (
   value        REAL,
   UNIQUE (experiment, goal, visitor)
 );
+CREATE INDEX conversions_by_arm ON conversions (experiment, variant, goal);
 CREATE INDEX conversions_by_time ON conversions (converted_at);
 
 -- How often each variant of each placement was served to consenting visitors, per UTC day.

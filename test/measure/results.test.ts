@@ -146,3 +146,28 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     expect(r.notes.join(' ')).toMatch(/not in the active ruleset/)
   })
 })
+
+describe('GET /__veneer/api/served', () => {
+  it('reports how often each variant was served, per day and in total', async () => {
+    const today = Date.now()
+    await writeEvents(env.DB, [
+      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today, count: 3 },
+      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today - DAY },
+      { kind: 'served', placement: 'promo', variant: 'control', source: 'default', at: today },
+      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today - 40 * DAY }, // outside the window
+    ])
+    const res = await get('/__veneer/api/served?days=7')
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { days: unknown[]; totals: unknown[] }
+    expect(body.days).toHaveLength(3)
+    expect(body.totals).toEqual([
+      { placement: 'promo', variant: 'sale', count: 4 },
+      { placement: 'promo', variant: 'control', count: 1 },
+    ])
+  })
+
+  it('validates days and needs the admin token', async () => {
+    for (const q of ['0', 'abc', '9999', '-1']) expect((await get(`/__veneer/api/served?days=${q}`)).status).toBe(400)
+    expect((await get('/__veneer/api/served', env, {})).status).toBe(401)
+  })
+})
