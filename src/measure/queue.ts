@@ -18,6 +18,7 @@ export interface MeasureMessage {
 
 const isText = (v: unknown, max = 200): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0
+const isSource = (v: unknown): v is ServedSource => typeof v === 'string' && SOURCES.has(v)
 
 /** A queue message body back into a MeasureEvent, or undefined when it is not one. */
 export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
@@ -36,9 +37,9 @@ export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
       return value === undefined ? { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at } : { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at, value }
     }
     case 'served': {
-      if (!isText(b.placement) || !isText(b.variant) || !isText(b.source) || !SOURCES.has(b.source)) return undefined
+      if (!isText(b.placement) || !isText(b.variant) || !isSource(b.source)) return undefined
       const count = typeof b.count === 'number' && Number.isInteger(b.count) && b.count > 0 ? b.count : 1
-      return { kind: 'served', placement: b.placement, variant: b.variant, source: b.source as ServedSource, at: b.at, count }
+      return { kind: 'served', placement: b.placement, variant: b.variant, source: b.source, at: b.at, count }
     }
     default:
       return undefined
