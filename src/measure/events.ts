@@ -60,22 +60,23 @@ export function isQaDecision(decision: Decision): boolean {
 }
 
 /**
- * What one page view records (pure): a `served` count per placement, an exposure per experiment
- * the visitor entered, the holdout group on pages with placements (when a holdout is
- * configured), and the path goals the page reaches. Exposures come before conversions, so a
- * conversion on the page of a first exposure is attributed to it.
+ * What one page view records (pure): a `served` count per placement; and, for a known visitor
+ * (`visitor` is their keyed hash), an exposure per experiment they entered, the holdout group on
+ * pages with placements (when a holdout is configured) and the path goals the page reaches.
+ * Exposures come before conversions, so a conversion on the page of a first exposure counts.
  */
-export function pageViewEvents(ruleset: CompiledRuleset, path: string, decision: Decision, visitor: string, at: number): MeasureEvent[] {
+export function pageViewEvents(ruleset: CompiledRuleset, path: string, decision: Decision, visitor: string | undefined, at: number): MeasureEvent[] {
   const events: MeasureEvent[] = []
   for (const p of decision.placements) {
     const kind = p.reason.kind
     if (kind === 'override') continue
     const source: ServedSource = kind
     events.push({ kind: 'served', placement: p.placement, variant: p.variant, source, at })
-    if (p.reason.kind === 'experiment') {
+    if (visitor !== undefined && p.reason.kind === 'experiment') {
       events.push({ kind: 'exposure', visitor, experiment: p.reason.experiment, variant: p.variant, placement: p.placement, at })
     }
   }
+  if (visitor === undefined) return events
   const first = decision.placements[0]
   if (first !== undefined && (decision.holdout || ruleset.settings.holdoutPercent > 0)) {
     const variant = decision.holdout ? HOLDOUT_VARIANT : PERSONALIZED_VARIANT

@@ -27,9 +27,18 @@ function sinkFor(env: Env): ((events: MeasureEvent[]) => Promise<void>) | undefi
   return undefined
 }
 
-/** Whether this page view may be recorded at all (SPEC 5, 6, 9). */
-export function mayRecordPageView(ctx: Context, decision: Decision): ctx is Context & { visitor: { id: string } } {
-  return ctx.consent.analytics && typeof ctx.visitor?.id === 'string' && ctx.visitor.id !== '' && !ctx.device.isBot && !isQaDecision(decision)
+/**
+ * Whether this page view may be recorded at all (SPEC 5, 6, 9): analytics consent, not a bot,
+ * not a QA decision, and something to record (a placement, or a visitor who may reach a goal).
+ */
+export function mayRecordPageView(ctx: Context, decision: Decision): boolean {
+  return ctx.consent.analytics && !ctx.device.isBot && !isQaDecision(decision) && (decision.placements.length > 0 || knownVisitor(ctx) !== undefined)
+}
+
+/** The visitor id, when the context carries one (personalization consent and `veneer_visitor`). */
+function knownVisitor(ctx: Context): string | undefined {
+  const id = ctx.visitor?.id
+  return typeof id === 'string' && id !== '' ? id : undefined
 }
 
 /**
@@ -42,7 +51,8 @@ export async function measurePageView(env: Env, ruleset: CompiledRuleset, ctx: C
     const sink = sinkFor(env)
     const hash = visitorHasher(env.VISITOR_SECRET)
     if (sink === undefined || hash === undefined) return
-    const events = pageViewEvents(ruleset, ctx.request.path, decision, await hash(ctx.visitor.id), at)
+    const id = knownVisitor(ctx)
+    const events = pageViewEvents(ruleset, ctx.request.path, decision, id === undefined ? undefined : await hash(id), at)
     if (events.length > 0) await sink(events)
   } catch (err) {
     logError('measure_page_view_failed', err, { queued: env.EVENTS !== undefined })
@@ -50,8 +60,9 @@ export async function measurePageView(env: Env, ruleset: CompiledRuleset, ctx: C
 }
 
 /**
- * Records this page view's exposures, served variants and path goals, off the response path
- * (`waitUntil`), only with analytics consent and a visitor id, never for QA decisions or bots.
+ * Records this page view's served variants (with analytics consent) and, for a visitor with an
+ * id, its exposures and path goals, off the response path (`waitUntil`); never for QA decisions
+ * or bots.
  * A D1 or queue failure is logged and never reaches the page.
  */
 export function recordPageView(

@@ -48,13 +48,23 @@ describe('exposures', () => {
     expect(hero).toEqual([expect.objectContaining({ variant: 'bold', exposed_at: T0 })])
   })
 
-  it('records nothing without analytics consent, or without a visitor id', async () => {
+  it('records nothing at all without analytics consent', async () => {
     await view(directEnv, { id: 'bob', consent: { analytics: false } }, 'bold', T0)
-    // Without personalization consent the context carries no visitor (SPEC 5): nothing either.
-    await view(directEnv, { id: 'bob', consent: { personalization: false } }, 'bold', T0)
-    const ctx = visitorContext({ id: 'bob' })
-    await measurePageView(directEnv, rs, { ...ctx, visitor: undefined }, decision(rs, ctx, 'bold'), T0)
+    await view(directEnv, { id: 'bob', consent: { analytics: false }, path: '/thanks' }, 'bold', T0)
     for (const t of ['exposures', 'conversions', 'served'] as const) expect(await rows(env.DB, t)).toEqual([])
+  })
+
+  it('without a visitor id only the anonymous served counters are kept: no exposure, no conversion', async () => {
+    // Without personalization consent the context carries no visitor (SPEC 5).
+    await view(directEnv, { id: 'bob', consent: { personalization: false } }, 'bold', T0)
+    const ctx = visitorContext({ id: 'bob', path: '/thanks' })
+    await measurePageView(directEnv, rs, { ...ctx, visitor: undefined }, decision(rs, ctx, 'bold'), T0)
+    expect(await rows(env.DB, 'exposures')).toEqual([])
+    expect(await rows(env.DB, 'conversions')).toEqual([])
+    expect((await rows(env.DB, 'served')).map((r) => [r.placement, r.variant, r.count])).toEqual([
+      ['hero', 'bold', 2],
+      ['promo', 'control', 2],
+    ])
   })
 
   it('records nothing for QA overrides or bots', async () => {
