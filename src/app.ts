@@ -6,6 +6,7 @@ import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
 import { health } from './routes/health'
 import { qa } from './routes/qa'
+import { results } from './routes/results'
 
 export interface AppOptions extends PersonalizeOptions {
   /** How the origin is fetched when ORIGIN_URL is set (default: global fetch). */
@@ -20,6 +21,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', health)
   app.route('/__veneer', qa)
+  app.route('/__veneer', results)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => {

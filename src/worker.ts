@@ -1,9 +1,20 @@
 import { createApp } from './app'
 import type { Env } from './env'
+import { consumeMeasureBatch } from './measure/queue'
+import { runRetention } from './measure/retention'
 
 const app = createApp()
 
-/** The Worker entry: a thin shell around the app (SPEC 1). */
+/**
+ * The Worker entry: a thin shell around the app (SPEC 1), the `EVENTS` queue consumer that
+ * writes measurement events to D1, and the cron that applies the retention period.
+ */
 export default {
   fetch: app.fetch,
+  async queue(batch, env, _ctx) {
+    await consumeMeasureBatch(batch, env)
+  },
+  async scheduled(controller, env, ctx) {
+    await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
+  },
 } satisfies ExportedHandler<Env>

@@ -7,6 +7,24 @@
 export type MeasureEvent =
   | { kind: 'exposure'; visitor: string; experiment: string; variant: string; placement: string; at: number }
   | { kind: 'conversion'; visitor: string; goal: string; at: number; value?: number }
+  | ServedEvent
+
+/** Why a served variant was chosen (the decision reason's kind), for the served counters. */
+export type ServedSource = 'rule' | 'default' | 'experiment' | 'experiment-skipped' | 'holdout'
+
+/** One placement served with one variant; counted per UTC day, no visitor attached. */
+export interface ServedEvent {
+  kind: 'served'
+  placement: string
+  variant: string
+  source: ServedSource
+  at: number
+  /** How many servings this event stands for (default 1). */
+  count?: number
+}
+
+/** The id of the pseudo-experiment comparing the global holdout with personalized visitors. */
+export const HOLDOUT_EXPERIMENT = '__holdout__'
 
 /** One goal's comparison of an arm against control. */
 export interface GoalComparison {
@@ -41,6 +59,8 @@ export interface SampleRatioCheck {
   pValue: number
   /** true when p < 0.001: the observed split does not match the configured one. */
   mismatch: boolean
+  /** Set when something besides the p-value decided `mismatch` (visitors outside the split). */
+  note?: string
 }
 
 export interface ExperimentResults {

@@ -135,6 +135,8 @@ export const Settings = z.strictObject({
   bots: z.enum(['generic', 'personalize']).default('generic'),
   categories: z.record(Id, z.union([Glob, z.array(Glob).min(1).max(50)])).default({}),
   originCacheTtl: z.number().int().min(0).max(86_400).default(0),
+  /** Days raw measurement rows (exposures, conversions, served counts) are kept (docs/measurement.md). */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
 })
 
 export const RulesetDocument = z.strictObject({

@@ -1,0 +1,110 @@
+import { env as workersEnv } from 'cloudflare:workers'
+import { buildContext, contextualContext } from '../../src/context/build'
+import type { ConsentContext, Context } from '../../src/context/types'
+import { decide } from '../../src/decide/decide'
+import type { Decision, DecideHooks } from '../../src/decide/types'
+import type { Env } from '../../src/env'
+import { compileRuleset, type CompiledRuleset } from '../../src/rules/compile'
+import type { RulesetInput } from '../../src/rules/schema'
+
+/** The test Worker's bindings (wrangler.toml + vitest.config.ts), typed as Veneer reads them. */
+export const env = workersEnv as unknown as Env & { DB: D1Database; EVENTS: Queue<unknown>; RULES: KVNamespace }
+
+/** The same bindings without the queue: measurement writes straight to D1. */
+export const directEnv: Env = { ...env, EVENTS: undefined }
+
+export const BERLIN_CF = {
+  country: 'DE',
+  city: 'Berlin',
+  region: 'Berlin',
+  regionCode: 'BE',
+  continent: 'EU',
+  isEUCountry: '1',
+  timezone: 'Europe/Berlin',
+  postalCode: '10115',
+  latitude: '52.52',
+  longitude: '13.40',
+}
+
+export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
+
+export const RULESET_DOC: RulesetInput = {
+  version: 'measure-test-1',
+  settings: { holdoutPercent: 10 },
+  segments: [{ id: 'mobile', when: { 'device.type': 'mobile' } }],
+  placements: [
+    {
+      id: 'hero',
+      paths: ['/', '/thanks'],
+      selector: '#hero h1',
+      variants: [{ id: 'bold', ops: [{ op: 'setText', value: 'Bold' }] }],
+      rules: [{ experiment: { id: 'hero-copy', split: { control: 50, bold: 50 } } }],
+    },
+    {
+      id: 'promo',
+      paths: ['/*'],
+      selector: '#promo',
+      variants: [{ id: 'sale', ops: [{ op: 'setText', value: 'Sale' }] }],
+      rules: [{ segment: 'mobile', variant: 'sale' }],
+    },
+  ],
+  goals: [
+    { id: 'purchase', event: 'purchase' },
+    { id: 'signup', path: '/thanks' },
+  ],
+}
+
+export function compiled(doc: RulesetInput = RULESET_DOC): CompiledRuleset {
+  const r = compileRuleset(doc)
+  if (!r.ok) throw new Error(`test ruleset invalid: ${JSON.stringify(r.issues)}`)
+  return r.ruleset
+}
+
+export interface VisitorSpec {
+  id?: string
+  consent?: Partial<ConsentContext>
+  path?: string
+  userAgent?: string
+}
+
+/** A context as the pipeline builds it, with the visitor id issue 3's cookie layer provides. */
+export function visitorContext({ id = 'visitor-1', consent = {}, path = '/', userAgent = DESKTOP_UA }: VisitorSpec = {}): Context {
+  const request = new Request(`https://shop.example${path}`, { headers: { 'user-agent': userAgent }, cf: BERLIN_CF })
+  const full: ConsentContext = { personalization: true, analytics: true, gpc: false, ...consent }
+  return buildContext(contextualContext(request, new Date('2026-06-01T12:00:00Z')), {
+    consent: full,
+    visitor: { id, isNew: false, sessions: 1, firstSeen: '2026-05-01T00:00:00Z' },
+  })
+}
+
+/** A real decision from `decide`, with the experiment arm forced (the experiments layer is issue 4). */
+export function decision(ruleset: CompiledRuleset, ctx: Context, arm: string | undefined, extra: DecideHooks = {}): Decision {
+  const hooks: DecideHooks = {
+    assign: () => (arm === undefined ? { enter: false, why: 'not in traffic' } : { enter: true, variant: arm }),
+    ...extra,
+  }
+  return decide(ruleset, ctx, ctx.request.path, hooks)
+}
+
+export type Row = Record<string, unknown>
+
+export async function rows(db: D1Database, table: 'exposures' | 'conversions' | 'served'): Promise<Row[]> {
+  const order = { exposures: 'experiment, visitor', conversions: 'experiment, goal, visitor', served: 'day, placement, variant, source' }[table]
+  return (await db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all<Row>()).results
+}
+
+export async function clearTables(db: D1Database): Promise<void> {
+  await db.batch(['exposures', 'conversions', 'served'].map((t) => db.prepare(`DELETE FROM ${t}`)))
+}
+
+/** mulberry32: a small seeded PRNG, so simulations are the same on every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
