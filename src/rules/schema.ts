@@ -135,6 +135,14 @@ export const Settings = z.strictObject({
   bots: z.enum(['generic', 'personalize']).default('generic'),
   categories: z.record(Id, z.union([Glob, z.array(Glob).min(1).max(50)])).default({}),
   originCacheTtl: z.number().int().min(0).max(86_400).default(0),
+  /** Lifetime of the `veneer_visitor` cookie, in days (SPEC 5). */
+  visitorMaxAgeDays: z.number().int().min(1).max(395).default(30),
+  /** Lifetime of the `veneer_consent` cookie the preference center writes, in days. */
+  consentMaxAgeDays: z.number().int().min(1).max(395).default(180),
+  /** Claims a `veneer_profile` token must carry when set (`iss`, `aud`). */
+  profile: z
+    .strictObject({ issuer: z.string().min(1).max(500).optional(), audience: z.string().min(1).max(500).optional() })
+    .default({}),
 })
 
 export const RulesetDocument = z.strictObject({
