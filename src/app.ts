@@ -2,7 +2,10 @@ import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { fetchOrigin, type OriginFetch } from './pipeline/origin'
+import { client } from './routes/client'
+import { events } from './routes/events'
 import { health } from './routes/health'
+import { preferences } from './routes/preferences'
 
 export interface AppOptions extends PersonalizeOptions {
   /** How the origin is fetched when ORIGIN_URL is set (default: global fetch). */
@@ -16,6 +19,9 @@ export interface AppOptions extends PersonalizeOptions {
 export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', health)
+  app.route('/__veneer', events)
+  app.route('/__veneer', client)
+  app.route('/__veneer', preferences)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => fetchOrigin(c.req.raw, c.env, options.fetchOrigin))
