@@ -121,7 +121,7 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
     if (!parsed.success) return undefined
     const p = parsed.data
     const views: Record<string, number> = {}
-    for (const [k, v] of Object.entries(p.vw)) views[k] = v
+    for (const [k, v] of Object.entries(p.vw)) if (k !== '__proto__') views[k] = v
     return {
       id: p.sub,
       firstSeen: p.fs,
