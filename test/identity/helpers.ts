@@ -22,7 +22,7 @@ export async function seedRuleset(doc: unknown): Promise<void> {
 
 export interface SendOptions {
   method?: string
-  cf?: object
+  cf?: Record<string, unknown>
   cookies?: Record<string, string>
   headers?: Record<string, string>
   body?: BodyInit
@@ -45,14 +45,14 @@ export async function send(path: string, o: SendOptions = {}): Promise<Sent> {
   const headers = new Headers(o.headers)
   if (o.cookies !== undefined) headers.set('cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '))
   headers.set('accept-encoding', 'identity')
-  const init: RequestInit & { cf?: object } = { method: o.method ?? 'GET', headers, cf: o.cf ?? CF.US }
-  if (o.body !== undefined) init.body = o.body
+  // A test fixture's partial `cf` object: the runtime accepts any shape here.
+  const init = { method: o.method ?? 'GET', headers, cf: o.cf ?? CF.US, body: o.body ?? null } as RequestInit
   const req = new Request(`${o.origin ?? 'https://shop.example'}${path}`, init)
   const ctx = createExecutionContext()
   const res = await app.fetch(req, { ...testEnv, ...o.env }, ctx)
   const body = await res.text()
   await waitOnExecutionContext(ctx)
-  const setCookies = res.headers.getSetCookie()
+  const setCookies = res.headers.getAll('set-cookie')
   const jar: Record<string, string> = {}
   for (const c of setCookies) {
     const first = c.split(';')[0] ?? ''
