@@ -1,4 +1,6 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app'
 import { mintProfileToken } from '../../src/identity/profile-token'
 import { CF, jwtPayload, send, seedRuleset, testEnv, textOf } from './helpers'
 
@@ -146,6 +148,31 @@ describe('cookie attributes and consent values', () => {
     expect(local.setCookies[0]).not.toContain('Secure')
     const remote = await send('/products/backpack', { origin: 'http://shop.example' })
     expect(remote.setCookies[0]).toContain('Secure')
+  })
+
+  it('drops the origin validators when it sets the visitor cookie, so the next view is served and counted', async () => {
+    const app = createApp({
+      fetchOrigin: async () =>
+        new Response('<html><body><h1>Hi</h1></body></html>', {
+          headers: { 'content-type': 'text/html; charset=utf-8', etag: '"v1"', 'last-modified': 'Sun, 22 Nov 2026 08:00:00 GMT', 'cache-control': 'public, max-age=0, must-revalidate' },
+        }),
+    })
+    const get = async (cookie?: string) => {
+      const headers = new Headers(cookie === undefined ? {} : { cookie })
+      const ctx = createExecutionContext()
+      const res = await app.fetch(new Request('https://shop.example/about', { headers, cf: CF.US } as RequestInit), { ...testEnv, ORIGIN_URL: 'https://origin.example' }, ctx)
+      await waitOnExecutionContext(ctx)
+      return res
+    }
+    const withState = await get()
+    expect(withState.headers.getAll('set-cookie')).toHaveLength(1)
+    expect(withState.headers.get('etag')).toBeNull()
+    expect(withState.headers.get('last-modified')).toBeNull()
+    // A generic page for a visitor with no Veneer state keeps the origin's caching headers (SPEC 8).
+    const stateless = await get('veneer_consent=none')
+    expect(stateless.headers.getAll('set-cookie')).toEqual([])
+    expect(stateless.headers.get('etag')).toBe('"v1"')
+    expect(stateless.headers.get('cache-control')).toBe('public, max-age=0, must-revalidate')
   })
 
   it('reads analytics-only and mangled consent values as SPEC 5 says', async () => {
