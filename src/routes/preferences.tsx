@@ -155,7 +155,7 @@ const Page: FC<{ view: View }> = ({ view }) => {
         <Known view={view} />
         <section id="forget">
           <h2>Forget me</h2>
-          <p>Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token. Nothing about you is stored anywhere else.</p>
+          <p>Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token. Veneer keeps no other copy of them; measurement records (only with analytics consent) hold a one-way keyed hash of the visitor id, which nothing links back to you once the id is gone.</p>
           <form method="post" action="/__veneer/preferences">
             <input type="hidden" name="token" value={view.token} />
             <button type="submit" name="action" value="forget">Forget me</button>
