@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Env } from '../env'
 import { countEvent, readIdentity, visitorClearCookie, visitorSetCookie } from '../identity/state'
 import { recordVisitorEvent, type VisitorEvent } from '../measure/record'
+import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
 import { logError } from '../util/log'
 
@@ -11,6 +12,7 @@ export const MAX_EVENT_BYTES = 4096
 /** Event types every site has; any other type must be a goal id of the ruleset. */
 export const BUILTIN_EVENTS = ['page_view', 'cart_add', 'purchase'] as const
 const EVENT_BUDGET_MS = 200
+const DEFAULT_SETTINGS = Settings.parse({})
 
 const Name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'letters, digits, "_", "-", ".", ":"')
 const EventBody = z.strictObject({
@@ -97,9 +99,8 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   if (ruleset !== undefined && event.goal !== undefined && !goalIds.has(event.goal)) {
     return c.json({ error: 'invalid_event', details: `unknown goal "${event.goal}"` }, 400, NO_STORE)
   }
-  if (ruleset === undefined) return c.json({ ok: true, counted: false, recorded: false }, 202, NO_STORE) // no settings: nothing to count by
-
-  const settings = ruleset.settings
+  // Without a ruleset (none published, KV slow) counters still move, by the default settings.
+  const settings = ruleset?.settings ?? DEFAULT_SETTINGS
   const country = (c.req.raw as { cf?: { country?: unknown } }).cf?.country
   const identity = await readIdentity(c.req.raw.headers, c.env, settings, typeof country === 'string' ? country.toUpperCase() : undefined, new Date())
   const headers = new Headers(NO_STORE)
@@ -112,7 +113,7 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
       headers.append('set-cookie', cookie)
       counted = true
     }
-    if (identity.consent.analytics) {
+    if (identity.consent.analytics && ruleset !== undefined) {
       const recordable: VisitorEvent = { type: event.type }
       if (event.goal !== undefined) recordable.goal = event.goal
       if (event.value !== undefined) recordable.value = event.value

@@ -18,7 +18,10 @@ import { matchSegments } from '../decide/decide'
 import type { Env } from '../env'
 import { readIdentity } from '../identity/state'
 import type { CompiledRuleset } from '../rules/compile'
+import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
+
+const DEFAULT_SETTINGS = Settings.parse({})
 
 const PAGE_BUDGET_MS = 500
 const MAX_FORM_BYTES = 2048
@@ -202,10 +205,10 @@ export const preferences = new Hono<{ Bindings: Env }>()
     const { ruleset } = await getRuleset(c.env.RULES, { budgetMs: PAGE_BUDGET_MS, waitUntil })
     const now = new Date()
     const contextual = contextualContext(request, now)
-    const settings = ruleset?.settings
-    const identity = settings === undefined ? undefined : await readIdentity(request.headers, c.env, settings, contextual.geo.country, now)
-    const consent: ConsentReading = identity?.consent ?? { personalization: false, analytics: false, gpc: request.headers.get('sec-gpc') === '1', source: 'opt-in', optInHere: true }
-    const state = identity?.state ?? { consent: { personalization: false, analytics: false, gpc: consent.gpc } }
+    // Without a ruleset (none published, KV slow) the defaults of the settings apply.
+    const settings = ruleset?.settings ?? DEFAULT_SETTINGS
+    const identity = await readIdentity(request.headers, c.env, settings, contextual.geo.country, now)
+    const { consent, state } = identity
     let segments: string[] | undefined
     if (ruleset !== undefined && (state.consent.personalization || ruleset.settings.contextualWithoutConsent)) {
       segments = [...matchSegments(ruleset, buildContext(contextual, state))]
