@@ -49,7 +49,7 @@ export function keyringFor(secret: string | undefined): Promise<Keyring> | undef
       for (const [kid, s] of pairs) if (!keys.has(kid)) keys.set(kid, await importHmac(s))
       return { signingKid: pairs[0]?.[0] ?? DEFAULT_KID, keys }
     })()
-    ring.catch(() => cache.delete(secret))
+    void ring.catch(() => cache.delete(secret)) // a failed import is retried on the next request
     cache.set(secret, ring)
   }
   return ring
