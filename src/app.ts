@@ -4,7 +4,10 @@ import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
+import { client } from './routes/client'
+import { events } from './routes/events'
 import { health } from './routes/health'
+import { preferences } from './routes/preferences'
 import { qa } from './routes/qa'
 import { results } from './routes/results'
 
@@ -22,6 +25,9 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   app.route('/__veneer', health)
   app.route('/__veneer', qa)
   app.route('/__veneer', results)
+  app.route('/__veneer', events)
+  app.route('/__veneer', client)
+  app.route('/__veneer', preferences)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => {

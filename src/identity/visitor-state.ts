@@ -1,38 +1,67 @@
-import { EU_COUNTRIES } from '../context/geo'
 import type { ContextualContext, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
 import type { Env } from '../env'
 import type { SettingsDoc } from '../rules/schema'
+import { logError } from '../util/log'
+import { countPageView, identityOf, mergeAssignments, readIdentity, visitorClearCookie, visitorSetCookie } from './state'
 
-/**
- * SEAM (issue 3, consent and identity): what Veneer may know about this visitor, read from
- * `veneer_consent`, `veneer_visitor` and `veneer_profile`. Until that layer lands every visitor
- * is treated as having no Veneer cookies: consent comes from the settings' default alone.
- */
-export async function readVisitorState(
-  _request: Request,
-  _env: Env,
-  settings: SettingsDoc,
-  contextual: ContextualContext,
-): Promise<VisitorState> {
-  const country = contextual.geo.country
-  const optInHere =
-    country !== undefined &&
-    settings.consent.optInCountries.some((c) => c === country || (c === 'EU' && EU_COUNTRIES.has(country)))
-  const granted = settings.consent.default === 'opt-out' && !optInHere
-  return { consent: { personalization: granted, analytics: granted, gpc: false } }
+/** The request time the context uses (`time.iso`), so tests that inject a clock see one time. */
+function requestTime(contextual: ContextualContext): Date {
+  const t = Date.parse(contextual.time.iso)
+  return Number.isNaN(t) ? new Date() : new Date(t)
 }
 
 /**
- * SEAM (issue 3): the `Set-Cookie` values Veneer adds to a page response after the decision
- * (the refreshed `veneer_visitor`), only as consent allows. None until that layer lands.
+ * What Veneer may know about this visitor (SPEC 5), from `veneer_consent`, `veneer_visitor`
+ * and `veneer_profile`. With personalization consent: `visitor` (a fresh id for a new or
+ * bad-cookie visitor), `behavior` as of BEFORE this page view, `profile` and `assignments`.
+ * Without it: consent only. Never throws: a fault gives a consent-only state.
  */
-export async function visitorCookies(
-  _request: Request,
-  _env: Env,
-  _settings: SettingsDoc,
-  _state: VisitorState,
-  _decision: Decision | undefined,
-): Promise<string[]> {
-  return []
+export async function readVisitorState(request: Request, env: Env, settings: SettingsDoc, contextual: ContextualContext): Promise<VisitorState> {
+  try {
+    return (await readIdentity(request.headers, env, settings, contextual.geo.country, requestTime(contextual))).state
+  } catch (err) {
+    logError('visitor_state_failed', err)
+    return { consent: { personalization: false, analytics: false, gpc: request.headers.get('sec-gpc')?.trim() === '1' } }
+  }
+}
+
+/**
+ * The `Set-Cookie` values for a page response (SPEC 5): with personalization consent, the
+ * refreshed `veneer_visitor` with this page view counted (`pageViews`, `views.<category>`) and
+ * the sticky assignments (`state.assignments` plus this decision's experiment placements; QA
+ * overrides are never persisted). Without consent, only the deletion of a leftover cookie.
+ */
+export async function visitorCookies(request: Request, env: Env, settings: SettingsDoc, state: VisitorState, decision: Decision | undefined): Promise<string[]> {
+  try {
+    let identity = identityOf(state)
+    if (identity === undefined) {
+      // A state this module did not produce (e.g. a copy): read the cookies again.
+      const fresh = await readIdentity(request.headers, env, settings, (request as { cf?: { country?: string } }).cf?.country, new Date())
+      identity = { ...fresh, state }
+    }
+    if (!state.consent.personalization || !identity.consent.personalization) return visitorClearCookie(identity, request.url)
+    const record = identity.record
+    if (record === undefined) return []
+    countPageView(record, settings, pathOf(request.url))
+    const touched: [string, string][] = []
+    for (const p of decision?.placements ?? []) {
+      if (p.reason.kind === 'experiment') touched.push([p.reason.experiment, p.variant])
+    }
+    mergeAssignments(record, state.assignments ?? {}, touched)
+    const cookie = await visitorSetCookie(identity, settings, request.url)
+    return cookie === undefined ? [] : [cookie]
+  } catch (err) {
+    logError('visitor_cookie_failed', err)
+    return []
+  }
+}
+
+function pathOf(url: string): string {
+  const pathname = new URL(url).pathname
+  try {
+    return decodeURIComponent(pathname)
+  } catch {
+    return pathname
+  }
 }

@@ -155,9 +155,10 @@ function finish(origin: Response, f: Finish): Response {
   const h = res.headers
   h.set('x-veneer', f.state)
   appendServerTiming(h, f.timing)
-  if (f.body !== undefined) {
-    // The body changed: its length and validators no longer describe it.
-    h.delete('content-length')
+  if (f.body !== undefined) h.delete('content-length') // the body changed
+  if (f.body !== undefined || (f.cookies?.length ?? 0) > 0) {
+    // The origin's validators describe the generic page, not this visitor's response: kept, the
+    // browser would revalidate, get the origin's 304 and reuse an old page, uncounted.
     h.delete('etag')
     h.delete('last-modified')
   }

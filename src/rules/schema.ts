@@ -137,6 +137,14 @@ export const Settings = z.strictObject({
   originCacheTtl: z.number().int().min(0).max(86_400).default(0),
   /** Days raw measurement rows (exposures, conversions, served counts) are kept (docs/measurement.md). */
   retentionDays: z.number().int().min(1).max(3650).default(90),
+  /** Lifetime of the `veneer_visitor` cookie, in days (SPEC 5). */
+  visitorMaxAgeDays: z.number().int().min(1).max(395).default(30),
+  /** Lifetime of the `veneer_consent` cookie the preference center writes, in days. */
+  consentMaxAgeDays: z.number().int().min(1).max(395).default(180),
+  /** Claims a `veneer_profile` token must carry when set (`iss`, `aud`). */
+  profile: z
+    .strictObject({ issuer: z.string().min(1).max(500).optional(), audience: z.string().min(1).max(500).optional() })
+    .default({}),
 })
 
 export const RulesetDocument = z.strictObject({

@@ -1,0 +1,136 @@
+import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { z } from 'zod'
+import type { BehaviorContext } from '../context/types'
+import { DEFAULT_KID, type Keyring } from './keys'
+
+/**
+ * The `veneer_visitor` token (SPEC 5): an HS256 JWT holding a random visitor id, first/last
+ * seen, sessions, behavior counters and sticky experiment assignments. Short claim names keep
+ * it small; {@link encodeVisitor} prunes it so the cookie stays under 4 KB whatever happens.
+ */
+export interface VisitorRecord {
+  id: string
+  /** Epoch seconds. */
+  firstSeen: number
+  lastSeen: number
+  sessions: number
+  behavior: BehaviorContext
+  /** Experiment id → variant id, oldest first (pruned from the front). */
+  assignments: [string, string][]
+}
+
+/** A token longer than this is refused unread. */
+export const MAX_VISITOR_TOKEN = 4000
+/** Payload JSON budget: base64url of 2,600 bytes plus header and signature is ~3.6 KB. */
+export const MAX_PAYLOAD_BYTES = 2600
+export const MAX_ASSIGNMENTS = 50
+export const MAX_CATEGORIES = 20
+export const MAX_COUNT = 1_000_000_000
+
+const Name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/)
+const Count = z.number().int().min(0).max(MAX_COUNT)
+const Epoch = z.number().int().min(0).max(1e11)
+const Payload = z.object({
+  sub: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+  fs: Epoch,
+  ls: Epoch,
+  ss: z.number().int().min(1).max(MAX_COUNT),
+  pv: Count,
+  vw: z.record(Name, Count).refine((v) => Object.keys(v).length <= MAX_CATEGORIES * 2),
+  ca: Count,
+  pu: Count,
+  le: Name.optional(),
+  as: z.array(z.tuple([Name, Name])).max(MAX_ASSIGNMENTS * 2).optional(),
+})
+
+/** A fresh random visitor id: 128 bits, base64url (22 characters). */
+export function newVisitorId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+export function emptyBehavior(): BehaviorContext {
+  return { pageViews: 0, views: {}, cartAdds: 0, purchases: 0 }
+}
+
+export function newVisitorRecord(nowSec: number): VisitorRecord {
+  return { id: newVisitorId(), firstSeen: nowSec, lastSeen: nowSec, sessions: 1, behavior: emptyBehavior(), assignments: [] }
+}
+
+function payloadOf(r: VisitorRecord): Record<string, unknown> {
+  const b = r.behavior
+  const p: Record<string, unknown> = { sub: r.id, fs: r.firstSeen, ls: r.lastSeen, ss: r.sessions, pv: b.pageViews, vw: b.views, ca: b.cartAdds, pu: b.purchases }
+  if (b.lastEvent !== undefined) p.le = b.lastEvent
+  if (r.assignments.length > 0) p.as = r.assignments
+  return p
+}
+
+/**
+ * Bounds a record in place so its token fits a cookie: at most {@link MAX_ASSIGNMENTS}
+ * assignments and {@link MAX_CATEGORIES} categories, then the oldest assignments and the least
+ * viewed categories go until the payload fits {@link MAX_PAYLOAD_BYTES}.
+ */
+export function pruneVisitor(r: VisitorRecord): void {
+  if (r.assignments.length > MAX_ASSIGNMENTS) r.assignments = r.assignments.slice(-MAX_ASSIGNMENTS)
+  const dropSmallestCategory = () => {
+    const entries = Object.entries(r.behavior.views).sort((a, b) => a[1] - b[1])
+    const smallest = entries[0]
+    if (smallest === undefined) return false
+    delete r.behavior.views[smallest[0]]
+    return true
+  }
+  while (Object.keys(r.behavior.views).length > MAX_CATEGORIES) dropSmallestCategory()
+  while (JSON.stringify(payloadOf(r)).length > MAX_PAYLOAD_BYTES) {
+    if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
+    else if (!dropSmallestCategory()) {
+      r.behavior.lastEvent = undefined
+      break
+    }
+  }
+}
+
+/** Signs a record with the keyring's first key; `exp` is `maxAgeSeconds` from now. */
+export async function encodeVisitor(ring: Keyring, r: VisitorRecord, nowSec: number, maxAgeSeconds: number): Promise<string> {
+  pruneVisitor(r)
+  const key = ring.keys.get(ring.signingKid)
+  if (key === undefined) throw new TypeError('the signing key is missing from the keyring')
+  return new SignJWT(payloadOf(r))
+    .setProtectedHeader({ alg: 'HS256', kid: ring.signingKid })
+    .setIssuedAt(nowSec)
+    .setExpirationTime(nowSec + maxAgeSeconds)
+    .sign(key)
+}
+
+/**
+ * Verifies a `veneer_visitor` token: HS256 only, a kid in the keyring, `exp`/`iat` required,
+ * a well-formed payload. Anything else — forged, expired, unknown kid, `alg: none`, garbage,
+ * oversized — is `undefined`, as if there were no cookie; never an exception.
+ */
+export async function decodeVisitor(ring: Keyring, token: string, nowSec: number): Promise<VisitorRecord | undefined> {
+  if (token.length === 0 || token.length > MAX_VISITOR_TOKEN) return undefined
+  try {
+    const getKey = (header: JWTHeaderParameters) => {
+      const key = ring.keys.get(header.kid ?? DEFAULT_KID)
+      if (key === undefined) throw new Error('unknown kid')
+      return key
+    }
+    const { payload } = await jwtVerify(token, getKey, { algorithms: ['HS256'], requiredClaims: ['exp', 'iat'], currentDate: new Date(nowSec * 1000) })
+    const parsed = Payload.safeParse(payload)
+    if (!parsed.success) return undefined
+    const p = parsed.data
+    const views: Record<string, number> = {}
+    for (const [k, v] of Object.entries(p.vw)) if (k !== '__proto__') views[k] = v
+    return {
+      id: p.sub,
+      firstSeen: p.fs,
+      lastSeen: p.ls,
+      sessions: p.ss,
+      behavior: { pageViews: p.pv, views, cartAdds: p.ca, purchases: p.pu, lastEvent: p.le },
+      assignments: p.as ?? [],
+    }
+  } catch {
+    return undefined // jose errors, and the plain TypeError of a key/algorithm mismatch
+  }
+}
