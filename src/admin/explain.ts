@@ -86,13 +86,12 @@ function deepAssign(target: Record<string, unknown>, source: Record<string, unkn
   }
 }
 
-/** The request time whose local hour/minute in `tz` are the ones asked for (same day, or the day before). */
+/** The request time whose local hour/minute in `tz` are the ones asked for, on the same local date. */
 function timeFor(base: Date, tz: string | undefined, hour: unknown, minute: unknown): Date {
   const local = localTime(base, tz)
   const h = typeof hour === 'number' && Number.isInteger(hour) && hour >= 0 && hour < 24 ? hour : local.hour
   const m = typeof minute === 'number' && Number.isInteger(minute) && minute >= 0 && minute < 60 ? minute : local.minute
-  let delta = (h - local.hour) * 60 + (m - local.minute)
-  if (delta > 0) delta -= 24 * 60 // stay in the past: never a date the visitor has not reached
+  const delta = (h - local.hour) * 60 + (m - local.minute)
   return new Date(base.getTime() + delta * 60_000)
 }
 

@@ -63,7 +63,8 @@ describe('POST api/explain agrees with a real request', () => {
     const greeting = trace.placements.find((p: any) => p.placement === 'greeting')
     expect(greeting.variant).toBe('morning')
     expect(textOps(trace)).toContain('Good morning! It is 9:00 where you are.')
-    expect(new Date(trace.request.at).getTime()).toBeLessThanOrEqual(Date.now())
+    // Same local date as now in Berlin, at 09:xx.
+    expect(trace.context.time.date).toBe(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date()))
   })
 
   it('a US desktop visitor from the newsletter on a product page, with headers passed through', async () => {
