@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { fetchOrigin, type OriginFetch } from './pipeline/origin'
+import { adminDashboard } from './admin/dashboard/routes'
 import { adminApi } from './routes/admin-api'
 import { health } from './routes/health'
 
@@ -18,6 +19,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', health)
   app.route('/__veneer/api', adminApi)
+  app.route('/__veneer/admin', adminDashboard)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => fetchOrigin(c.req.raw, c.env, options.fetchOrigin))
