@@ -176,7 +176,7 @@ function Trace({ trace }: { trace: ExplainResult }) {
                   <td>{p.placement}</td>
                   <td><b>{p.variant}</b></td>
                   <td>{reasonText(p.reason)}</td>
-                  <td class="mono">{p.rules.map((r) => `${r.index}${r.segment ? ` ${r.segment}` : ''} ${r.matched ? '✓' : '·'}${r.decided ? ' ←' : ''}`).join(', ')}</td>
+                  <td class="mono">{p.rules.map((r) => `${r.index} ${r.segment ?? 'everyone'} ${r.matched ? '✓' : '·'}${r.decided ? ' ←' : ''}`).join(', ')}</td>
                 </tr>
               ))}
             </tbody>
@@ -207,7 +207,7 @@ function Placements({ ruleset }: { ruleset: CompiledRuleset }) {
       <h2>Placements ({ruleset.doc.placements.length})</h2>
       {ruleset.doc.placements.length === 0 ? <p class="muted">No placements.</p> : null}
       {ruleset.doc.placements.map((pl) => (
-        <details>
+        <details open={ruleset.doc.placements.length <= 4}>
           <summary>
             {pl.id} <span class="muted">on {pl.paths.join(', ')}</span>
           </summary>
@@ -219,7 +219,7 @@ function Placements({ ruleset }: { ruleset: CompiledRuleset }) {
           <ul>
             {pl.variants.map((v) => (
               <li>
-                <b>{v.id}</b>: {v.ops.map((op) => <code>{opText(op)}</code>)}
+                <b>{v.id}</b>: {v.ops.map((op, i) => (i === 0 ? <code>{opText(op)}</code> : <>; <code>{opText(op)}</code></>))}
               </li>
             ))}
             <li>

@@ -69,12 +69,23 @@ async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<strin
   return { session, form }
 }
 
+// The "preview as" form asks for a country, not a timezone: the usual zone of a few countries, so
+// "now" means now there. Anything else is UTC unless an hour is given.
+const COUNTRY_TZ: Record<string, string> = {
+  DE: 'Europe/Berlin', AT: 'Europe/Vienna', CH: 'Europe/Zurich', FR: 'Europe/Paris', IT: 'Europe/Rome', ES: 'Europe/Madrid',
+  NL: 'Europe/Amsterdam', BE: 'Europe/Brussels', PL: 'Europe/Warsaw', SE: 'Europe/Stockholm', GB: 'Europe/London', IE: 'Europe/Dublin',
+  PT: 'Europe/Lisbon', US: 'America/New_York', CA: 'America/Toronto', BR: 'America/Sao_Paulo', MX: 'America/Mexico_City',
+  JP: 'Asia/Tokyo', IN: 'Asia/Kolkata', CN: 'Asia/Shanghai', SG: 'Asia/Singapore', AU: 'Australia/Sydney',
+}
+
 function previewInput(f: PreviewForm): { input: Record<string, unknown> } | { error: string } {
   const input: Record<string, unknown> = { path: f.path.trim() === '' ? '/' : f.path.trim() }
   const geo: Record<string, unknown> = {}
   if (f.country.trim() !== '') {
     if (!/^[A-Za-z]{2}$/.test(f.country.trim())) return { error: 'Country is a two-letter code, e.g. DE.' }
     geo.country = f.country.trim().toUpperCase()
+    const tz = COUNTRY_TZ[geo.country as string]
+    if (tz !== undefined) geo.timezone = tz
   }
   if (f.city.trim() !== '') geo.city = f.city.trim()
   if (Object.keys(geo).length > 0) input.geo = geo
