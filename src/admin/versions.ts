@@ -85,7 +85,12 @@ export interface PublishOutcome {
 export async function publishDocument(store: TextStore, doc: Record<string, unknown>, options: { note?: string; at?: Date } = {}): Promise<PublishOutcome> {
   const at = options.at ?? new Date()
   const index = parseIndex(await store.get(VERSIONS_KEY))
-  const previous = activeVersionOf(await store.get(RULESET_KEY))
+  const previousText = await store.get(RULESET_KEY)
+  const previous = activeVersionOf(previousText)
+  if (previous !== undefined && previousText !== null && !index.some((e) => e.version === previous) && (await store.get(versionKey(previous))) !== null) {
+    // Published outside the API (e.g. `npm run seed`): list it, so it can be rolled back to.
+    index.unshift({ version: previous, publishedAt: '', size: new TextEncoder().encode(previousText).length, note: 'published outside the admin API' })
+  }
   const version = nextVersion(index, at)
   const text = stampVersion(doc, version)
   await store.put(versionKey(version), text)
@@ -128,7 +133,7 @@ export function activeVersionOf(text: string | null): string | undefined {
   return undefined
 }
 
-/** The history for the API and dashboard: the index, plus the active version if it is not in it. */
+/** The history for the API and dashboard: the index (newest first) and the active version. */
 export async function listVersions(store: TextStore): Promise<{ active?: string; versions: VersionEntry[] }> {
   const [index, active] = await Promise.all([store.get(VERSIONS_KEY).then(parseIndex), store.get(RULESET_KEY).then(activeVersionOf)])
   return { active, versions: index }

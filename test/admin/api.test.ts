@@ -155,6 +155,19 @@ describe('PUT/GET api/ruleset, versions, rollback', () => {
     expect(after.versions.find((v: any) => v.version === r1.version).activatedAt).toEqual(expect.any(String))
   })
 
+  it('lists a version seeded outside the API (npm run seed) once something is published over it, so it can be rolled back to', async () => {
+    const demo = JSON.stringify(demoRuleset())
+    await testEnv.RULES!.put('ruleset', demo)
+    await testEnv.RULES!.put('ruleset:v:demo-1', demo)
+    const r1 = await (await api('PUT', '/ruleset', demoRuleset())).json<any>()
+    expect(r1.previous).toBe('demo-1')
+    expect(r1.version).toMatch(/^v1-/)
+    const list = await (await api('GET', '/ruleset/versions')).json<any>()
+    expect(list.versions.map((v: any) => v.version)).toEqual([r1.version, 'demo-1'])
+    expect((await api('POST', '/ruleset/rollback', { version: 'demo-1' })).status).toBe(200)
+    expect((await (await api('GET', '/ruleset')).json<any>()).version).toBe('demo-1')
+  })
+
   it('keeps the active ruleset when a publish is invalid (422 with paths)', async () => {
     const r1 = await (await api('PUT', '/ruleset', demoRuleset())).json<any>()
     const bad = demoRuleset()

@@ -316,7 +316,7 @@ function History({ csrf, history }: { csrf: string; history: DashboardProps['his
             {history.versions.map((v) => (
               <tr data-version={v.version}>
                 <td class="mono">{v.version}{v.version === history.active ? <span class="chip on">active</span> : null}</td>
-                <td>{v.publishedAt.replace('T', ' ').slice(0, 19)}{v.activatedAt === undefined ? null : <div class="muted">rolled back to at {v.activatedAt.replace('T', ' ').slice(0, 19)}</div>}</td>
+                <td>{v.publishedAt === '' ? 'unknown' : v.publishedAt.replace('T', ' ').slice(0, 19)}{v.activatedAt === undefined ? null : <div class="muted">rolled back to at {v.activatedAt.replace('T', ' ').slice(0, 19)}</div>}</td>
                 <td>{(v.size / 1024).toFixed(1)} KB</td>
                 <td>{v.note ?? ''}</td>
                 <td>
