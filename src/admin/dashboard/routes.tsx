@@ -13,7 +13,8 @@ import { clearSessionCookie, createSession, readSession, sameOrigin, SESSION_COO
 import { validateText } from '../validate'
 import { kvStore, listVersions, publishDocument, rollbackTo, versionKey } from '../versions'
 import { LoginPage, MessagePage } from './layout'
-import { DashboardPage, EMPTY_PREVIEW, type DashboardProps, type PreviewForm } from './page'
+import { DashboardPage, type DashboardProps } from './page'
+import { EMPTY_PREVIEW, type PreviewForm } from './preview'
 
 type DashEnv = { Bindings: Env }
 type Ctx = Context<DashEnv>
