@@ -34,12 +34,12 @@ export function lineDiff(a: readonly string[], b: readonly string[]): DiffLine[]
         middle.push({ kind: ' ', text: x[i] as string })
         i++
         j++
-      } else if (j < y.length && (i === x.length || (lcs[i * w + j + 1] ?? 0) >= (lcs[(i + 1) * w + j] ?? 0))) {
+      } else if (i < x.length && (j === y.length || (lcs[(i + 1) * w + j] ?? 0) >= (lcs[i * w + j + 1] ?? 0))) {
+        middle.push({ kind: '-', text: x[i] as string }) // removals before additions, as diff(1) does
+        i++
+      } else {
         middle.push({ kind: '+', text: y[j] as string })
         j++
-      } else {
-        middle.push({ kind: '-', text: x[i] as string })
-        i++
       }
     }
   }
