@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
+import { adminDashboard } from './admin/dashboard/routes'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
+import { adminApi } from './routes/admin-api'
 import { client } from './routes/client'
 import { events } from './routes/events'
 import { health } from './routes/health'
@@ -24,10 +26,13 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', health)
   app.route('/__veneer', qa)
-  app.route('/__veneer', results)
   app.route('/__veneer', events)
   app.route('/__veneer', client)
   app.route('/__veneer', preferences)
+  // Results before the admin API router, whose own fallbacks (404/405) would answer first.
+  app.route('/__veneer', results)
+  app.route('/__veneer/api', adminApi)
+  app.route('/__veneer/admin', adminDashboard)
   app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   app.use('*', personalize(options))
   app.all('*', (c) => {

@@ -1,5 +1,5 @@
 import { buildContext, contextualContext } from '../context/build'
-import type { Context, VisitorState } from '../context/types'
+import type { Context, ContextualContext, VisitorState } from '../context/types'
 import { decide } from '../decide/decide'
 import type { Decision, DecideHooks } from '../decide/types'
 import type { Env } from '../env'
@@ -54,6 +54,15 @@ function qaOverride(qa: QaRequest): DecideHooks['override'] {
 }
 
 /**
+ * Explicit attributes laid over what the request tells, before anything is decided from them.
+ * Only the admin `explain` endpoint and the CLI use this (a simulated visitor); requests never do.
+ */
+export interface ContextAdjust {
+  contextual?: (contextual: ContextualContext) => void
+  state?: (state: VisitorState) => void
+}
+
+/**
  * Context → segments → variants for one request (SPEC 4.4). Returns the state name instead
  * when the visitor gets the generic page without a decision (bots, no consent).
  */
@@ -62,12 +71,15 @@ export async function decideRequest(
   request: Request,
   env: Env,
   at: Date,
+  adjust?: ContextAdjust,
 ): Promise<RequestDecision | { generic: VisitorState | undefined }> {
   const settings = ruleset.settings
   const contextual = contextualContext(request, at)
+  adjust?.contextual?.(contextual)
   const qa = await readQaRequest(request, env)
   if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
   const state = await readVisitorState(request, env, settings, contextual)
+  adjust?.state?.(state)
   if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
   const real = buildContext(contextual, state)
   const ctx = qa === undefined ? real : applyQaContext(real, qa.context, at)

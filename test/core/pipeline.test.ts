@@ -21,13 +21,16 @@ describe('personalized pages', () => {
     expect(res.headers.get('cache-control')).toBe('private, max-age=60')
     expect(res.headers.get('content-length')).toBeNull()
     expect(res.headers.get('etag')).toBeNull()
-    expect(res.headers.getSetCookie()).toEqual(['session=1; Path=/'])
+    // The origin's cookie is kept; Veneer's visitor cookie (opt-out default) comes alongside.
+    expect(res.headers.getSetCookie()[0]).toBe('session=1; Path=/')
+    expect(res.headers.getSetCookie()[1]).toMatch(/^veneer_visitor=/)
     expect(res.headers.get('server-timing')).toMatch(/^db;dur=3, veneer;dur=[\d.]+;desc="personalized", veneer-kv;dur=[\d.]+;desc="kv"$/)
     expect(o.calls).toHaveLength(1)
   })
 
   it('leaves the body byte-identical and caching headers alone when no placement matches', async () => {
-    const kv = await rulesKv(ruleset())
+    // Opt-in: a visitor with no Veneer state and no cookie set for them (SPEC 8).
+    const kv = await rulesKv(ruleset({ settings: { consent: { default: 'opt-in', optInCountries: [] } } }))
     const o = origin(PAGE, { 'cache-control': 'public, s-maxage=600', etag: '"abc"' })
     const { res, text } = await run('https://shop.example/', { kv, app: { fetchOrigin: o.fetchOrigin }, init: { cf: { country: 'JP', city: 'Tokyo', timezone: 'Asia/Tokyo', continent: 'AS' } } })
     expect(text).toBe(PAGE)

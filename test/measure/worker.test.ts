@@ -6,11 +6,17 @@ import worker from '../../src/worker'
 import { BERLIN_CF, clearTables, DESKTOP_UA, directEnv, env, rows, RULESET_DOC } from './helpers'
 
 async function page(e: Env, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const { status, body } = await pageWithCookie(e, path, headers)
+  return { status, body }
+}
+
+async function pageWithCookie(e: Env, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; visitor: string }> {
   const ctx = createExecutionContext()
   const res = await worker.fetch(new Request(`https://shop.example${path}`, { headers: { 'user-agent': DESKTOP_UA, ...headers }, cf: BERLIN_CF }), e, ctx)
   const body = await res.text()
   await waitOnExecutionContext(ctx)
-  return { status: res.status, body }
+  const visitor = res.headers.getSetCookie().find((c) => c.startsWith('veneer_visitor='))?.split(';')[0] ?? ''
+  return { status: res.status, body, visitor }
 }
 
 beforeAll(async () => {
@@ -36,14 +42,17 @@ describe('measurement through the Worker', () => {
   })
 
   it('a broken measurement store never changes the page', async () => {
-    const normal = await page(directEnv, '/')
+    // The same visitor each time, so experiments give the same arms.
+    const first = await pageWithCookie(directEnv, '/')
+    const cookie = { cookie: first.visitor }
+    const normal = await page(directEnv, '/', cookie)
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
     await env.DB.exec('ALTER TABLE served RENAME TO served_away')
     try {
-      const broken = await page(directEnv, '/')
+      const broken = await page(directEnv, '/', cookie)
       expect(broken).toEqual(normal)
       // A missing binding neither.
-      expect(await page({ ...directEnv, DB: undefined }, '/')).toEqual(normal)
+      expect(await page({ ...directEnv, DB: undefined }, '/', cookie)).toEqual(normal)
     } finally {
       await env.DB.exec('ALTER TABLE served_away RENAME TO served')
     }

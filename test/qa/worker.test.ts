@@ -104,11 +104,12 @@ describe('QA through the Worker, by header', () => {
   })
 
   it('shows the experiment bucket in the trace for a consenting visitor the experiment takes', async () => {
-    // The consent/identity layer gives visitors an id; the QA context cannot, so check the shape on control.
+    // The consent/identity layer gives every consenting visitor an id, so the experiment takes.
     const { res } = await get('/products/jacket.html', { 'x-veneer-qa': token })
     const trace = JSON.parse(res.headers.get('x-veneer-trace') ?? 'null') as Trace
     const cart = trace.placements.find((p) => p.placement === 'cart-button')
-    expect(cart?.reason).toMatchObject({ kind: 'experiment-skipped', rule: 0, experiment: 'cart-button-copy' })
+    expect(cart?.reason).toMatchObject({ kind: 'experiment', rule: 0, experiment: 'cart-button-copy', bucket: expect.any(Number) })
+    expect(['control', 'add-to-bag']).toContain(cart?.variant)
   })
 })
 
