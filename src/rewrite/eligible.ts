@@ -1,3 +1,5 @@
+import { chunkReader, type ChunkReader } from './chunks'
+
 /** Charsets lol-html can rewrite; anything else (utf-16, unknown names) makes transform() throw. */
 const REWRITABLE_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii', 'iso-8859-1', 'latin1', 'windows-1252'])
 /** Encodings Workers' fetch decodes for us; others leave the body compressed and unmatchable. */
@@ -37,7 +39,7 @@ function looksBinary(chunk: Uint8Array): boolean {
   return false
 }
 
-function prepend(first: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+function prepend(first: Uint8Array, rest: ChunkReader): ReadableStream<Uint8Array> {
   let sent = false
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -69,7 +71,7 @@ function prepend(first: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array
 export async function stillEncoded(response: Response): Promise<{ response: Response; encoded: boolean }> {
   const encoding = (response.headers.get('content-encoding') ?? '').trim().toLowerCase()
   if (encoding === '' || encoding === 'identity' || response.body === null) return { response, encoded: false }
-  const reader = response.body.getReader()
+  const reader = chunkReader(response.body)
   let body: ReadableStream<Uint8Array>
   let encoded = false
   try {

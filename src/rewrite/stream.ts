@@ -1,4 +1,5 @@
 import { logError } from '../util/log'
+import { chunkReader } from './chunks'
 
 /**
  * URLs whose markup HTMLRewriter could not parse (e.g. `<select>` followed by `<title>`), so later
@@ -75,7 +76,7 @@ function unsent(window: readonly Uint8Array[], windowFromStart: boolean, tail: U
  * is not blamed).
  */
 export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, url: string): ReadableStream<Uint8Array> {
-  const source = body.getReader()
+  const source = chunkReader(body)
   const window: Uint8Array[] = []
   let windowBytes = 0
   let windowFromStart = true
@@ -110,7 +111,7 @@ export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRe
   })
   const transformed = rewriter.transform(new Response(feed)).body
   if (transformed === null) return body
-  const out = transformed.getReader()
+  const out = chunkReader(transformed)
   let failed = false
   let sent = 0
   let tail = new Uint8Array(0)

@@ -70,6 +70,15 @@ describe('pages that break mid-stream', () => {
     })
   }
 
+  it('<select><title> in a body the runtime streams itself (read in 64 KB pieces): nothing lost', async () => {
+    const text = page(300_000).replace('</body>', `${AMBIGUOUS}<footer>end</footer></body>`)
+    const { res } = await serve(async () => html(text), '/products/ambiguous-native')
+    expect(res.headers.get('x-veneer')).toBe('personalized')
+    const got = await res.text()
+    expect(got.endsWith(text.slice(text.indexOf('<title>Sizes')))).toBe(true)
+    expect(isSupersequence(got, personalized(text))).toBe(true)
+  })
+
   it('<select><title> far from the rewritten region: the page arrives exact, no byte repeated', async () => {
     const text = page(12_000).replace('</body>', `${AMBIGUOUS}<footer>end</footer></body>`)
     const origin = encoder.encode(text)
