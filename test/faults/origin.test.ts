@@ -100,6 +100,8 @@ describe('origin faults: what the origin sent is what the visitor gets', () => {
   it('an empty 200 body stays empty (no 5xx)', async () => {
     const { res } = await serve(async () => html(''), '/products/empty')
     expect(res.status).toBe(200)
+    // The decision is made before the body streams: nothing to rewrite, but the state stands.
+    expect(res.headers.get('x-veneer')).toBe('personalized')
     expect((await bytesOf(res)).length).toBe(0)
   })
 
