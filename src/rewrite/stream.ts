@@ -42,26 +42,32 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Index just past the last occurrence of `needle` in `hay`, or -1. */
-function endOfLast(hay: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = hay.length - needle.length; i >= 0; i--) {
+/** Index just past the first occurrence of `needle` in `hay` that ends at `minEnd` or later, or -1. */
+function endOfFirstFrom(hay: Uint8Array, needle: Uint8Array, minEnd: number): number {
+  outer: for (let i = Math.max(0, minEnd - needle.length); i <= hay.length - needle.length; i++) {
     for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
     return i + needle.length
   }
   return -1
 }
 
+/** What lol-html may hold back of the input before the last chunks: an unfinished tag. */
+const HOLDBACK_BYTES = 4096
+
 /**
  * The raw input the rewriter took but had not emitted when it failed. The output after the
  * last rewrite is the input verbatim, so the tail of what was sent is found in the recent input
- * and everything after it is what is missing. When the tail is not found (a rewrite in the last
- * bytes sent), the last two input chunks are sent again: bytes may repeat, none is lost.
+ * and everything after it is what is missing. The rewriter had emitted everything but a held
+ * back token before the last two chunks, so the search starts there, and takes the first match:
+ * if the same bytes recur, some may repeat, none is skipped. When the tail is not found (a
+ * rewrite in the last bytes sent), the last two input chunks are sent again.
  */
 function unsent(window: readonly Uint8Array[], windowFromStart: boolean, tail: Uint8Array, sent: number): Uint8Array {
   const input = concatBytes(window)
   if (sent === 0 && windowFromStart) return input
   if (tail.length >= 16) {
-    const end = endOfLast(input, tail)
+    const lastTwo = window.slice(-2).reduce((n, c) => n + c.length, 0)
+    const end = endOfFirstFrom(input, tail, input.length - lastTwo - HOLDBACK_BYTES)
     if (end >= 0) return input.subarray(end)
   }
   return concatBytes(window.slice(-2))

@@ -79,6 +79,20 @@ describe('pages that break mid-stream', () => {
     expect(isSupersequence(got, personalized(text))).toBe(true)
   })
 
+  it('<select><title> amid identical repeated markup: the resend point is not confused, nothing lost', async () => {
+    const same = `<p class="same">${'The very same paragraph, again and again. '.repeat(5)}</p>\n`
+    const text = page(2000).replace('</body>', `${same.repeat(100)}${AMBIGUOUS}${same.repeat(100)}</body>`)
+    for (const [path, body] of [
+      ['/products/repeat-1k', () => chunked(split(encoder.encode(text), 1024))],
+      ['/products/repeat-native', () => text],
+    ] as const) {
+      const { res } = await serve(async () => html(body()), path)
+      const got = await res.text()
+      expect(got.endsWith(text.slice(text.indexOf('<title>Sizes')))).toBe(true)
+      expect(isSupersequence(got, personalized(text))).toBe(true)
+    }
+  })
+
   it('<select><title> far from the rewritten region: the page arrives exact, no byte repeated', async () => {
     const text = page(12_000).replace('</body>', `${AMBIGUOUS}<footer>end</footer></body>`)
     const origin = encoder.encode(text)
