@@ -7,6 +7,7 @@
 //   npm run bench -- --only scale  only the decision-time scale test (Node, no Workers)
 //   npm run bench -- --quick       short runs, to check the bench itself works
 //   npm run bench -- --rounds 5    more load rounds (default 3)
+//   npm run bench -- --only load --load-worker passthrough   the load rounds against the passthrough (control)
 //   npm run bench -- --out f.json  write the results elsewhere than bench/results.json
 //   npm run bench -- --report      re-print the table and targets of bench/results.json
 import { execSync } from 'node:child_process'
@@ -128,9 +129,10 @@ async function kvStalled(workers) {
 
 async function stress(workers) {
   const rounds = []
-  const w = workers.veneer
+  // `--load-worker passthrough`: the same rounds against the passthrough, as a control.
+  const w = args.includes('--load-worker') && args[args.indexOf('--load-worker') + 1] === 'passthrough' ? workers.passthrough : workers.veneer
   for (let i = 1; i <= STRESS.rounds; i++) {
-    log(`load round ${i}/${STRESS.rounds}: ${STRESS.connections} connections, ${STRESS.durationS} s, Veneer /page-100KB`)
+    log(`load round ${i}/${STRESS.rounds}: ${STRESS.connections} connections, ${STRESS.durationS} s, ${w.name} /page-100KB`)
     const rssBefore = rssMb(w.pid)
     const l = await load(`${w.url}/page-100KB`, { connections: STRESS.connections, duration: STRESS.durationS, pid: w.pid })
     await new Promise((r) => setTimeout(r, 1000))
@@ -138,7 +140,7 @@ async function stress(workers) {
   }
   const errors = rounds.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0)
   const growth = round(rounds[rounds.length - 1].rssAfterMb - rounds[0].rssAfterMb, 1)
-  return { ...STRESS, rounds, errors, rssGrowthRound1To3Mb: growth }
+  return { ...STRESS, worker: w.name, rounds, errors, rssGrowthRound1To3Mb: growth }
 }
 
 function targets(r) {
@@ -220,7 +222,7 @@ export function table(r) {
     }
   }
   if (r.load !== undefined) {
-    lines.push('', `load: ${r.load.connections} connections × ${r.load.durationS} s against Veneer, /page-100KB`)
+    lines.push('', `load: ${r.load.connections} connections × ${r.load.durationS} s against ${r.load.worker ?? 'veneer'}, /page-100KB`)
     for (const x of r.load.rounds) lines.push(`  round ${x.round}: ${f(x.rps)} req/s, p50 ${x.latencyP50Ms} ms, p99 ${x.latencyP99Ms} ms, errors ${x.errors}, timeouts ${x.timeouts}, non-2xx ${x.non2xx}, workerd RSS ${x.rssBeforeMb} → ${x.rssAfterMb} MB`)
   }
   if (r.targets !== undefined) {
