@@ -10,7 +10,7 @@ import { applyQaContext } from '../qa/context'
 import { coerceQaValue } from '../qa/fields'
 import { readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
-import { ineligibility } from '../rewrite/eligible'
+import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
 import { isKnownUnparseable, rewriteStream } from '../rewrite/stream'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
@@ -95,9 +95,14 @@ export async function decideRequest(
  * unchanged (fail open): never a 5xx of Veneer's, never a second origin fetch.
  */
 export async function personalizeResponse(input: PipelineInput): Promise<Response> {
-  const { request, origin, env } = input
+  const { request, env } = input
+  let origin = input.origin
   try {
     if (ineligibility(request.method, origin) !== undefined) return origin
+    // From here on `origin` may be a re-assembled copy: its first chunk was read.
+    const peeked = await stillEncoded(origin)
+    origin = peeked.response
+    if (peeked.encoded) return origin
     const lookup = await input.lookup
     const ruleset = lookup.ruleset
     const timing = (state: VeneerState): TimingEntry[] => [

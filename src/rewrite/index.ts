@@ -1,5 +1,5 @@
 export { rewriterFor } from './apply'
-export { ineligibility, type Ineligible } from './eligible'
+export { ineligibility, stillEncoded, type Ineligible } from './eligible'
 export { planRewrite, type FilledOp, type RewritePlan } from './plan'
 export { isKnownUnparseable, rewriteStream } from './stream'
 export { compileTemplate, escapeHtml, fillTemplate, type Template } from './template'

@@ -1,4 +1,5 @@
 import { logError } from '../util/log'
+import { chunkReader } from './chunks'
 
 /**
  * URLs whose markup HTMLRewriter could not parse (e.g. `<select>` followed by `<title>`), so later
@@ -26,37 +27,100 @@ function rememberUnparseable(url: string): void {
   unparseable.set(url, Date.now())
 }
 
+/** Input kept for recovery: at least the last two chunks, and up to this many bytes. */
+const WINDOW_BYTES = 64 * 1024
+/** Output bytes kept to find where, in the input, the rewriter's output stopped. */
+const TAIL_BYTES = 128
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+/** Index just past the first occurrence of `needle` in `hay` that ends at `minEnd` or later, or -1. */
+function endOfFirstFrom(hay: Uint8Array, needle: Uint8Array, minEnd: number): number {
+  outer: for (let i = Math.max(0, minEnd - needle.length); i <= hay.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
+    return i + needle.length
+  }
+  return -1
+}
+
+/** What lol-html may hold back of the input before the last chunks: an unfinished tag. */
+const HOLDBACK_BYTES = 4096
+
+/**
+ * The raw input the rewriter took but had not emitted when it failed. The output after the
+ * last rewrite is the input verbatim, so the tail of what was sent is found in the recent input
+ * and everything after it is what is missing. The rewriter had emitted everything but a held
+ * back token before the last two chunks, so the search starts there, and takes the first match:
+ * if the same bytes recur, some may repeat, none is skipped. When the tail is not found (a
+ * rewrite in the last bytes sent), the last two input chunks are sent again.
+ */
+function unsent(window: readonly Uint8Array[], windowFromStart: boolean, tail: Uint8Array, sent: number): Uint8Array {
+  const input = concatBytes(window)
+  if (sent === 0 && windowFromStart) return input
+  if (tail.length >= 16) {
+    const lastTwo = window.slice(-2).reduce((n, c) => n + c.length, 0)
+    const end = endOfFirstFrom(input, tail, input.length - lastTwo - HOLDBACK_BYTES)
+    if (end >= 0) return input.subarray(end)
+  }
+  return concatBytes(window.slice(-2))
+}
+
 /**
  * Streams `body` through `rewriter` without buffering. If the rewriter fails mid-stream (a
- * parse ambiguity, a token over lol-html's memory cap), the page is not cut short: the raw bytes
- * of the input chunk it was on and everything after it follow what was already sent, and the URL
- * is remembered so the next requests pass through untouched. Around the failure point a few
- * bytes may repeat; no byte of the origin's page is lost.
+ * parse ambiguity, a token over lol-html's memory cap), the page is not cut short: the input
+ * the rewriter had taken but not emitted, and everything after it, follow what was already
+ * sent, raw, and the URL is remembered so the next requests pass through untouched. If the
+ * origin's own stream fails, the response fails the same way (nothing is invented, and the URL
+ * is not blamed).
  */
 export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, url: string): ReadableStream<Uint8Array> {
-  const source = body.getReader()
-  let lastChunk: Uint8Array | undefined
+  const source = chunkReader(body)
+  const window: Uint8Array[] = []
+  let windowBytes = 0
+  let windowFromStart = true
   let sourceDone = false
-  // The rewriter reads from this stream, so we always know the last chunk it was given.
+  let sourceError: { error: unknown } | undefined
+  // The rewriter reads from this stream, so we always know what it was given.
   const feed = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await source.read()
-      if (done) {
+      let next: ReadableStreamReadResult<Uint8Array>
+      try {
+        next = await source.read()
+      } catch (error) {
+        sourceError = { error }
+        throw error
+      }
+      if (next.done) {
         sourceDone = true
         controller.close()
         return
       }
-      lastChunk = value
-      controller.enqueue(value)
+      window.push(next.value)
+      windowBytes += next.value.length
+      while (window.length > 2 && windowBytes - (window[0] as Uint8Array).length >= WINDOW_BYTES) {
+        windowBytes -= (window.shift() as Uint8Array).length
+        windowFromStart = false
+      }
+      controller.enqueue(next.value)
     },
-    cancel(reason) {
-      return source.cancel(reason)
-    },
+    // The rewriter cancels its input when it fails: the source must stay readable for the
+    // recovery. A visitor who goes away cancels the source below, directly.
+    cancel() {},
   })
   const transformed = rewriter.transform(new Response(feed)).body
   if (transformed === null) return body
-  const out = transformed.getReader()
+  const out = chunkReader(transformed)
   let failed = false
+  let sent = 0
+  let tail = new Uint8Array(0)
 
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -64,17 +128,25 @@ export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRe
         try {
           const { done, value } = await out.read()
           if (done) controller.close()
-          else controller.enqueue(value)
+          else {
+            sent += value.length
+            tail = value.length >= TAIL_BYTES ? value.slice(-TAIL_BYTES) : concatBytes([tail, value]).slice(-TAIL_BYTES)
+            controller.enqueue(value)
+          }
           return
         } catch (err) {
+          if (sourceError !== undefined) {
+            controller.error(sourceError.error) // the origin's failure, passed on as it is
+            return
+          }
           failed = true
           rememberUnparseable(url)
           logError('rewrite_stream_failed', err, { recovered: true })
-          if (lastChunk !== undefined) controller.enqueue(lastChunk)
-          if (sourceDone) {
-            controller.close()
-            return
-          }
+          const missing = unsent(window, windowFromStart, tail, sent)
+          window.length = 0
+          if (missing.length > 0) controller.enqueue(missing)
+          if (sourceDone) controller.close()
+          return
         }
       }
       // Recovery: the rest of the origin's bytes, as they are.
@@ -82,8 +154,9 @@ export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRe
       if (done) controller.close()
       else controller.enqueue(value)
     },
-    cancel(reason) {
-      return out.cancel(reason).catch(() => source.cancel(reason))
+    async cancel(reason) {
+      await out.cancel(reason).catch(() => undefined)
+      await source.cancel(reason).catch(() => undefined)
     },
   })
 }

@@ -7,6 +7,12 @@ export const RULESET_KEY = 'ruleset'
 /** A background refresh that hangs longer than this is abandoned and retried later. */
 const REFRESH_TIMEOUT_MS = 5000
 const DEFAULT_REFRESH_SECONDS = 10
+/**
+ * Stored documents longer than this (UTF-16 units ≈ bytes of JSON) are refused unparsed:
+ * parsing and validating 20 MB takes ~70 ms of CPU in workerd, past the budget and the 10 ms
+ * CPU limit of Workers Free. A ruleset of 1,000 segments and 200 placements is ~0.3 MB.
+ */
+export const MAX_RULESET_CHARS = 2 * 1024 * 1024
 
 /** Where this request's ruleset came from, for `Server-Timing` and `x-veneer`. */
 export type RulesetSource =
@@ -51,6 +57,11 @@ async function refresh(kv: KVNamespace, state: IsolateState): Promise<void> {
       return
     }
     if (text === state.text) { state.lastOutcome = 'kv'; return } // unchanged: compile nothing
+    if (text.length > MAX_RULESET_CHARS) {
+      state.lastOutcome = 'invalid'
+      logWarn('ruleset_too_large', { bytes: text.length, max: MAX_RULESET_CHARS, keptVersion: state.ruleset?.version })
+      return // keep the last good ruleset; the text is not kept, nor parsed
+    }
     if (text === state.badText) { state.lastOutcome = 'invalid'; return }
     const result = compileRulesetText(text, { checkSelector: htmlRewriterSelectorCheck })
     if (!result.ok) {

@@ -1,0 +1,102 @@
+// Measurement helpers: bounded autocannon runs, a raw HTTP loop for time to first byte
+// (autocannon does not report it), workerd CPU time per request, percentiles.
+import autocannon from 'autocannon'
+import http from 'node:http'
+import { cpuMs } from './workers.mjs'
+
+/** Request headers of a desktop browser that takes no compression (see docs/performance.md). */
+export const HEADERS = {
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36',
+  accept: 'text/html',
+  'accept-language': 'en-US,en;q=0.9',
+  'accept-encoding': 'identity',
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i]
+}
+
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d
+
+/** autocannon against one URL, with the workerd process's CPU time read before and after. */
+export async function load(url, { connections = 10, duration = 10, pid } = {}) {
+  const cpuBefore = pid === undefined ? undefined : cpuMs(pid)
+  const r = await autocannon({ url, connections, duration, headers: HEADERS, timeout: 30 })
+  const cpuAfter = pid === undefined ? undefined : cpuMs(pid)
+  const served = r['2xx'] + r.non2xx
+  return {
+    connections,
+    durationS: duration,
+    requests: r.requests.total,
+    rps: round(r.requests.average, 1),
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    throughputMBs: round(r.throughput.average / 1e6, 1),
+    cpuMsTotal: cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    cpuMsPerRequest: cpuAfter === undefined || served === 0 ? undefined : round((cpuAfter - cpuBefore) / served, 3),
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+/** One GET: ms to the response head, to the first body byte, to the last byte; the headers. */
+export function timedGet(url) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint()
+    const ms = () => Number(process.hrtime.bigint() - t0) / 1e6
+    let head
+    let first
+    let bytes = 0
+    const req = http.get(url, { agent, headers: HEADERS }, (res) => {
+      head = ms()
+      res.on('data', (d) => {
+        if (first === undefined) first = ms()
+        bytes += d.length
+      })
+      res.on('end', () => resolve({ status: res.statusCode, headMs: head, firstByteMs: first ?? head, totalMs: ms(), bytes, headers: res.headers }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+
+/**
+ * Sequential requests on one kept-alive connection (no queueing): time to first body byte and
+ * to the last byte, as percentiles.
+ */
+export async function ttfbLoop(url, { n = 100, warmup = 10 } = {}) {
+  for (let i = 0; i < warmup; i++) await timedGet(url)
+  const first = []
+  const total = []
+  const states = new Map()
+  let bytes = 0
+  for (let i = 0; i < n; i++) {
+    const r = await timedGet(url)
+    first.push(r.firstByteMs)
+    total.push(r.totalMs)
+    bytes = r.bytes
+    const s = String(r.headers['x-veneer'] ?? '-')
+    states.set(s, (states.get(s) ?? 0) + 1)
+  }
+  first.sort((a, b) => a - b)
+  total.sort((a, b) => a - b)
+  return {
+    n,
+    bytes,
+    ttfbP50Ms: round(percentile(first, 50)),
+    ttfbP99Ms: round(percentile(first, 99)),
+    ttfbMaxMs: round(first[first.length - 1]),
+    totalP50Ms: round(percentile(total, 50)),
+    totalP99Ms: round(percentile(total, 99)),
+    xVeneer: Object.fromEntries(states),
+  }
+}
+
+export function closeAgent() {
+  agent.destroy()
+}

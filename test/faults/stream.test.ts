@@ -1,0 +1,110 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { forgetRuleset } from '../../src/rules/store'
+import { baseEnv, bytesOf, chunked, concat, decoder, encoder, equalBytes, html, page, personalized, readUntilError, RULESET_TEXT, serve, split } from './fixtures'
+
+const realKv = baseEnv.RULES as KVNamespace
+
+beforeEach(async () => {
+  await realKv.put('ruleset', RULESET_TEXT)
+  forgetRuleset(realKv)
+})
+
+describe('pages that break mid-stream', () => {
+  it('a page cut mid-stream: what arrived is delivered (rewritten), then the same failure; no byte invented', async () => {
+    const text = page(60_000)
+    const chunks = split(encoder.encode(text), 8 * 1024)
+    const sent = chunks.slice(0, 4)
+    const { res } = await serve(async () => html(chunked(sent, { errorAfter: true })), '/products/cut')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-veneer')).toBe('personalized')
+    const { bytes, error } = await readUntilError(res)
+    expect(error).toBeDefined() // the visitor sees a broken transfer, as they would without Veneer
+    const expected = personalized(decoder.decode(concat(sent)))
+    const got = decoder.decode(bytes)
+    // Everything received is the origin's page, in order, with the headline rewritten.
+    expect(expected.startsWith(got)).toBe(true)
+    expect(got.length).toBeGreaterThan(expected.length - 8 * 1024)
+  })
+
+  it('a cut page is not remembered as unparseable: the next request is personalized again', async () => {
+    const text = page(30_000)
+    const chunks = split(encoder.encode(text), 4 * 1024)
+    const first = await serve(async () => html(chunked(chunks.slice(0, 2), { errorAfter: true })), '/products/cut-again')
+    await readUntilError(first.res)
+    const second = await serve(async () => html(chunked(chunks)), '/products/cut-again')
+    expect(second.res.headers.get('x-veneer')).toBe('personalized')
+    expect(await second.res.text()).toBe(personalized(text))
+  })
+
+  it('an origin that fails before its first byte gives the same failure, not a 5xx', async () => {
+    const failing = new ReadableStream<Uint8Array>({ pull: (c) => c.error(new Error('reset')) })
+    const { res } = await serve(async () => html(failing), '/products/cut-at-once')
+    expect(res.status).toBe(200)
+    const { bytes, error } = await readUntilError(res)
+    expect(error).toBeDefined()
+    expect(bytes.length).toBe(0)
+  })
+
+  // `<select>` then `<title>` aborts lol-html's parse ("text content tag ... ambiguous").
+  const AMBIGUOUS = '<form><select name="size"><option>S</option><title>Sizes</title></select></form>'
+
+  for (const [label, size] of [['chunks of 1 KB', 1024], ['one chunk', 1 << 20], ['chunks of 7 bytes', 7]] as const) {
+    it(`<select><title> (${label}): no byte of the origin is lost, the next request bypasses`, async () => {
+      const path = `/products/ambiguous-${size}`
+      const text = page(12_000, AMBIGUOUS)
+      const origin = encoder.encode(text)
+      const first = await serve(async () => html(chunked(split(origin, size))), path)
+      expect(first.res.status).toBe(200)
+      expect(first.res.headers.get('x-veneer')).toBe('personalized')
+      const got = decoder.decode(await bytesOf(first.res))
+      // The parse fails at the <title>; the recovery emits the raw rest. A few bytes around the
+      // failure point may repeat, none may be missing: the tail from the ambiguity on is intact
+      // and everything before it arrived (rewritten).
+      const cut = text.indexOf('<title>Sizes')
+      expect(got.endsWith(text.slice(cut))).toBe(true)
+      expect(got).toContain('Willkommen, Berlin')
+      expect(isSupersequence(got, personalized(text))).toBe(true)
+      const second = await serve(async () => html(chunked(split(origin, size))), path)
+      expect(second.res.headers.get('x-veneer')).toBe('bypass')
+      expect(equalBytes(await bytesOf(second.res), origin)).toBe(true)
+    })
+  }
+
+  it('<select><title> in a body the runtime streams itself (read in 64 KB pieces): nothing lost', async () => {
+    const text = page(300_000).replace('</body>', `${AMBIGUOUS}<footer>end</footer></body>`)
+    const { res } = await serve(async () => html(text), '/products/ambiguous-native')
+    expect(res.headers.get('x-veneer')).toBe('personalized')
+    const got = await res.text()
+    expect(got.endsWith(text.slice(text.indexOf('<title>Sizes')))).toBe(true)
+    expect(isSupersequence(got, personalized(text))).toBe(true)
+  })
+
+  it('<select><title> amid identical repeated markup: the resend point is not confused, nothing lost', async () => {
+    const same = `<p class="same">${'The very same paragraph, again and again. '.repeat(5)}</p>\n`
+    const text = page(2000).replace('</body>', `${same.repeat(100)}${AMBIGUOUS}${same.repeat(100)}</body>`)
+    for (const [path, body] of [
+      ['/products/repeat-1k', () => chunked(split(encoder.encode(text), 1024))],
+      ['/products/repeat-native', () => text],
+    ] as const) {
+      const { res } = await serve(async () => html(body()), path)
+      const got = await res.text()
+      expect(got.endsWith(text.slice(text.indexOf('<title>Sizes')))).toBe(true)
+      expect(isSupersequence(got, personalized(text))).toBe(true)
+    }
+  })
+
+  it('<select><title> far from the rewritten region: the page arrives exact, no byte repeated', async () => {
+    const text = page(12_000).replace('</body>', `${AMBIGUOUS}<footer>end</footer></body>`)
+    const origin = encoder.encode(text)
+    const { res } = await serve(async () => html(chunked(split(origin, 1024))), '/products/ambiguous-late')
+    expect(res.headers.get('x-veneer')).toBe('personalized')
+    expect(await res.text()).toBe(personalized(text))
+  })
+})
+
+/** Whether `want` can be read from `got` left to right, skipping repeated bytes in `got`. */
+function isSupersequence(got: string, want: string): boolean {
+  let j = 0
+  for (let i = 0; i < got.length && j < want.length; i++) if (got[i] === want[j]) j++
+  return j === want.length
+}
