@@ -12,6 +12,7 @@ import { health } from './routes/health'
 import { preferences } from './routes/preferences'
 import { qa } from './routes/qa'
 import { results } from './routes/results'
+import { backgroundRunner } from './util/background'
 
 export interface AppOptions extends PersonalizeOptions {
   /** How the origin is fetched when ORIGIN_URL is set (default: global fetch). */
@@ -38,10 +39,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   app.all('*', (c) => {
     // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
     const ttl = peekRuleset(c.env.RULES)?.settings.originCacheTtl ?? 0
-    const waitUntil = (p: Promise<unknown>) => {
-      try { c.executionCtx.waitUntil(p) } catch { p.catch(() => undefined) }
-    }
-    return fetchOriginCached(c.req.raw, c.env, ttl, waitUntil, options.fetchOrigin)
+    return fetchOriginCached(c.req.raw, c.env, ttl, backgroundRunner(c), options.fetchOrigin)
   })
   app.onError((err, c) => {
     // Only Veneer's own endpoints reach here; the origin path fails open inside the middleware.

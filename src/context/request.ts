@@ -1,4 +1,5 @@
 import type { RequestContext } from './types'
+import { decodedPath } from '../util/path'
 
 const MAX_QUERY_PARAMS = 50
 const MAX_VALUE = 500
@@ -21,13 +22,6 @@ export function primaryLanguage(header: string | null): string | undefined {
   return best
 }
 
-function safeDecodePath(pathname: string): string {
-  try {
-    return decodeURIComponent(pathname)
-  } catch {
-    return pathname // malformed escapes: match on the raw path
-  }
-}
 
 /** Request attributes: path (decoded), host, query, language, referrer and UTM tags. */
 export function requestContext(url: URL, headers: Headers): RequestContext {
@@ -47,7 +41,7 @@ export function requestContext(url: URL, headers: Headers): RequestContext {
     }
   }
   return {
-    path: safeDecodePath(url.pathname),
+    path: decodedPath(url),
     host: url.hostname,
     query,
     language: primaryLanguage(headers.get('accept-language')),

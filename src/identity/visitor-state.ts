@@ -4,6 +4,7 @@ import type { Env } from '../env'
 import type { SettingsDoc } from '../rules/schema'
 import { logError } from '../util/log'
 import { countPageView, identityOf, mergeAssignments, readIdentity, visitorClearCookie, visitorSetCookie } from './state'
+import { decodedPath } from '../util/path'
 
 /** The request time the context uses (`time.iso`), so tests that inject a clock see one time. */
 function requestTime(contextual: ContextualContext): Date {
@@ -43,7 +44,7 @@ export async function visitorCookies(request: Request, env: Env, settings: Setti
     if (!state.consent.personalization || !identity.consent.personalization) return visitorClearCookie(identity, request.url)
     const record = identity.record
     if (record === undefined) return []
-    countPageView(record, settings, pathOf(request.url))
+    countPageView(record, settings, decodedPath(request.url))
     const touched: [string, string][] = []
     for (const p of decision?.placements ?? []) {
       if (p.reason.kind === 'experiment') touched.push([p.reason.experiment, p.variant])
@@ -57,11 +58,3 @@ export async function visitorCookies(request: Request, env: Env, settings: Setti
   }
 }
 
-function pathOf(url: string): string {
-  const pathname = new URL(url).pathname
-  try {
-    return decodeURIComponent(pathname)
-  } catch {
-    return pathname
-  }
-}

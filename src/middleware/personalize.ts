@@ -3,6 +3,7 @@ import type { Env } from '../env'
 import { personalizeResponse } from '../pipeline/personalize'
 import { getRuleset } from '../rules/store'
 import { logError } from '../util/log'
+import { backgroundRunner } from '../util/background'
 
 export interface PersonalizeOptions {
   /**
@@ -18,16 +19,6 @@ export interface PersonalizeOptions {
 
 type VeneerEnv = { Bindings: Env }
 
-function backgroundRunner(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): (p: Promise<unknown>) => void {
-  return (p) => {
-    try {
-      c.executionCtx.waitUntil(p)
-    } catch {
-      // No ExecutionContext (e.g. `app.request()` in a test): let it run unattended.
-      p.catch(() => undefined)
-    }
-  }
-}
 
 /**
  * Veneer as Hono middleware: `app.use('*', personalize())`. The downstream handlers are the

@@ -17,6 +17,7 @@ import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
 import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
+import { decodedPath } from '../util/path'
 
 export interface PipelineInput {
   request: Request
@@ -110,7 +111,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
       { name: 'veneer-kv', dur: lookup.waitedMs, desc: lookup.source },
     ]
     if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
-    const path = pathOf(request.url)
+    const path = decodedPath(request.url)
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     if (isKnownUnparseable(request.url)) return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
@@ -149,14 +150,6 @@ export function traceOf(decision: Decision, qa?: QaRequest): string {
   }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) // header values are ASCII
 }
 
-function pathOf(url: string): string {
-  const pathname = new URL(url).pathname
-  try {
-    return decodeURIComponent(pathname)
-  } catch {
-    return pathname
-  }
-}
 
 interface Finish {
   state: VeneerState

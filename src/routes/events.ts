@@ -6,6 +6,7 @@ import { recordVisitorEvent, type VisitorEvent } from '../measure/record'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
 import { logError } from '../util/log'
+import { backgroundRunner } from '../util/background'
 
 /** Request bodies over this many bytes are refused with 413 (SPEC 7). */
 export const MAX_EVENT_BYTES = 4096
@@ -83,13 +84,7 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
     return c.json({ error: 'invalid_event', details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }, 400, NO_STORE)
   }
   const event = parsed.data
-  const waitUntil = (p: Promise<unknown>) => {
-    try {
-      c.executionCtx.waitUntil(p)
-    } catch {
-      p.catch(() => undefined)
-    }
-  }
+  const waitUntil = backgroundRunner(c)
   const { ruleset } = await getRuleset(c.env.RULES, { budgetMs: EVENT_BUDGET_MS, waitUntil })
   const builtin = (BUILTIN_EVENTS as readonly string[]).includes(event.type)
   const goalIds = new Set(ruleset?.goals.map((g) => g.id) ?? [])

@@ -20,6 +20,7 @@ import { readIdentity } from '../identity/state'
 import type { CompiledRuleset } from '../rules/compile'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
+import { backgroundRunner } from '../util/background'
 
 const DEFAULT_SETTINGS = Settings.parse({})
 
@@ -195,13 +196,7 @@ const MESSAGES: Record<string, string> = {
 export const preferences = new Hono<{ Bindings: Env }>()
   .get('/preferences', async (c) => {
     const request = c.req.raw
-    const waitUntil = (p: Promise<unknown>) => {
-      try {
-        c.executionCtx.waitUntil(p)
-      } catch {
-        p.catch(() => undefined)
-      }
-    }
+    const waitUntil = backgroundRunner(c)
     const { ruleset } = await getRuleset(c.env.RULES, { budgetMs: PAGE_BUDGET_MS, waitUntil })
     const now = new Date()
     const contextual = contextualContext(request, now)

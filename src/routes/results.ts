@@ -5,21 +5,13 @@ import { experimentResults } from '../measure/results'
 import { servedReport } from '../measure/served'
 import { getRuleset } from '../rules/store'
 import { logError } from '../util/log'
+import { backgroundRunner } from '../util/background'
 
 // Experiment ids follow the ruleset's id rule (src/rules/schema.ts), plus the holdout's `__holdout__`.
 const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 const NO_STORE = { 'cache-control': 'no-store' }
 const MAX_SERVED_DAYS = 366
 
-function background(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): (p: Promise<unknown>) => void {
-  return (p) => {
-    try {
-      c.executionCtx.waitUntil(p)
-    } catch {
-      p.catch(() => undefined) // no ExecutionContext (app.request in tests)
-    }
-  }
-}
 
 /**
  * Measurement read API (admin): `GET api/results/:experimentId` (SPEC 7) returns
@@ -37,7 +29,7 @@ export const results = new Hono<{ Bindings: Env }>()
     }
     const db = c.env.DB
     if (db === undefined) return c.json({ error: 'measurement_disabled', details: 'no D1 database is bound as DB, so nothing is measured' }, 503, NO_STORE)
-    const lookup = await getRuleset(c.env.RULES, { budgetMs: 1_000, waitUntil: background(c) })
+    const lookup = await getRuleset(c.env.RULES, { budgetMs: 1_000, waitUntil: backgroundRunner(c) })
     let body
     try {
       body = await experimentResults(db, lookup.ruleset, id)
