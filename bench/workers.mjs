@@ -1,7 +1,7 @@
 // Builds and starts the two Workers under test, each in its own Miniflare instance (so each
 // runs in its own workerd process, whose CPU time and memory can be read from /proc):
 // the Veneer Worker (src/worker.ts, bundled with esbuild) and a passthrough Worker.
-import { build } from 'esbuild'
+import { bundleWorker } from '../scripts/bundle-worker.mjs'
 import { readdirSync, readFileSync } from 'node:fs'
 import { Miniflare } from 'miniflare'
 
@@ -36,21 +36,7 @@ export default {
 }`
 
 export async function bundleVeneer() {
-  const result = await build({
-    entryPoints: ['src/worker.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    target: 'es2022',
-    write: false,
-    minify: false,
-    logLevel: 'error',
-    jsx: 'automatic',
-    jsxImportSource: 'hono/jsx',
-  })
-  return result.outputFiles[0].text
+  return bundleWorker()
 }
 
 function workerdPids() {

@@ -3,6 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { createApp } from '../../src/app'
 import type { Env } from '../../src/env'
 import type { OriginFetch } from '../../src/pipeline/origin'
+import { CF } from '../helpers'
 
 /** The bindings of wrangler.toml plus the test secrets (vitest.config.ts). */
 export const baseEnv: Env = workerEnv as unknown as Env
@@ -10,19 +11,7 @@ export const baseEnv: Env = workerEnv as unknown as Env
 export const ORIGIN_URL = 'https://origin.test'
 
 /** A complete `cf` object: miniflare would fill the gaps with its Austin, US placeholder. */
-export const CF_BERLIN = {
-  country: 'DE',
-  city: 'Berlin',
-  region: 'Berlin',
-  regionCode: 'BE',
-  continent: 'EU',
-  isEUCountry: '1',
-  timezone: 'Europe/Berlin',
-  postalCode: '10115',
-  latitude: '52.52',
-  longitude: '13.40',
-  colo: 'TXL',
-}
+export const CF_BERLIN = { ...CF.berlin, colo: 'TXL' }
 
 export const HEADLINE = '<h1>Welcome to the shop</h1>'
 export const PERSONALIZED_HEADLINE = '<h1>Willkommen, Berlin</h1>'

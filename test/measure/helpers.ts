@@ -6,6 +6,7 @@ import type { Decision, DecideHooks } from '../../src/decide/types'
 import type { Env } from '../../src/env'
 import { compileRuleset, type CompiledRuleset } from '../../src/rules/compile'
 import type { RulesetInput } from '../../src/rules/schema'
+import { CF } from '../helpers'
 
 /** The test Worker's bindings (wrangler.toml + vitest.config.ts), typed as Veneer reads them. */
 export const env = workersEnv as unknown as Env & { DB: D1Database; EVENTS: Queue<unknown>; RULES: KVNamespace }
@@ -13,18 +14,7 @@ export const env = workersEnv as unknown as Env & { DB: D1Database; EVENTS: Queu
 /** The same bindings without the queue: measurement writes straight to D1. */
 export const directEnv: Env = { ...env, EVENTS: undefined }
 
-export const BERLIN_CF = {
-  country: 'DE',
-  city: 'Berlin',
-  region: 'Berlin',
-  regionCode: 'BE',
-  continent: 'EU',
-  isEUCountry: '1',
-  timezone: 'Europe/Berlin',
-  postalCode: '10115',
-  latitude: '52.52',
-  longitude: '13.40',
-}
+export const BERLIN_CF = CF.berlin
 
 export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
 

@@ -1,6 +1,6 @@
 // A local Veneer Worker for the Node tests (CLI, browser): src/worker.ts bundled with esbuild and
 // run by miniflare (workerd), in front of a tiny static server for the demo shop (ORIGIN_URL).
-import { build } from 'esbuild'
+import { bundleWorker } from '../../scripts/bundle-worker.mjs'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -43,20 +43,7 @@ export interface LocalWorker {
 export async function startWorker(port: number, originPort: number, bindings: Record<string, string> = SECRETS): Promise<LocalWorker> {
   const dir = mkdtempSync(join(tmpdir(), 'veneer-worker-'))
   const scriptPath = join(dir, 'worker.mjs')
-  await build({
-    entryPoints: [join(root, 'src', 'worker.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    target: 'es2022',
-    outfile: scriptPath,
-    logLevel: 'error',
-    jsx: 'automatic',
-    jsxImportSource: 'hono/jsx',
-    external: ['cloudflare:*', 'node:*'],
-  })
+  await bundleWorker({ outfile: scriptPath })
   const origin = await demoOrigin(originPort)
   const mf = new Miniflare({
     scriptPath,

@@ -1,0 +1,1 @@
+export function bundleWorker(options?: { outfile?: string }): Promise<string>
