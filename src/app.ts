@@ -7,6 +7,7 @@ import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
 import { adminApi } from './routes/admin-api'
 import { client } from './routes/client'
+import { decisions } from './routes/decisions'
 import { events } from './routes/events'
 import { health } from './routes/health'
 import { preferences } from './routes/preferences'
@@ -29,6 +30,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   app.route('/__veneer', qa)
   app.route('/__veneer', events)
   app.route('/__veneer', client)
+  app.route('/__veneer', decisions)
   app.route('/__veneer', preferences)
   // Results before the admin API router, whose own fallbacks (404/405) would answer first.
   app.route('/__veneer', results)
