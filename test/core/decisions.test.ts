@@ -18,7 +18,7 @@ async function get(app: ReturnType<typeof createApp>, e: Env, url: string, cooki
 
 describe('GET /__veneer/decisions (veneer.decisions() in client.js)', () => {
   it('tells the page script the variants this visitor got on that page, without counting a view', async () => {
-    const e: Env = { ...(env as unknown as Env), ORIGIN_URL: 'https://origin.example', RULES: await rulesKv(demo), EVENTS: undefined }
+    const e: Env = { ...(env as unknown as Env), ORIGIN_URL: 'https://origin.example', RULES: await rulesKv(JSON.stringify(demo)), EVENTS: undefined }
     const app = createApp({ fetchOrigin: async () => jacket() })
     const page = await get(app, e, 'https://shop.example/products/jacket')
     const cookie = page.res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
