@@ -21,22 +21,32 @@ export interface AppOptions extends PersonalizeOptions {
 }
 
 /**
+ * Veneer's own endpoints (SPEC 7), to mount at `/__veneer` in any Hono app:
+ * `app.route('/__veneer', veneerEndpoints())`. Unknown paths under it are a JSON 404.
+ */
+export function veneerEndpoints(): Hono<{ Bindings: Env }> {
+  const endpoints = new Hono<{ Bindings: Env }>()
+  endpoints.route('/', health)
+  endpoints.route('/', qa)
+  endpoints.route('/', events)
+  endpoints.route('/', client)
+  endpoints.route('/', decisions)
+  endpoints.route('/', preferences)
+  // Results before the admin API router, whose own fallbacks (404/405) would answer first.
+  endpoints.route('/', results)
+  endpoints.route('/api', adminApi)
+  endpoints.route('/admin', adminDashboard)
+  endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
+  return endpoints
+}
+
+/**
  * The Veneer Worker as a Hono app: Veneer's own endpoints under `/__veneer/`, then the
  * personalize middleware in front of the origin proxy.
  */
 export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
-  app.route('/__veneer', health)
-  app.route('/__veneer', qa)
-  app.route('/__veneer', events)
-  app.route('/__veneer', client)
-  app.route('/__veneer', decisions)
-  app.route('/__veneer', preferences)
-  // Results before the admin API router, whose own fallbacks (404/405) would answer first.
-  app.route('/__veneer', results)
-  app.route('/__veneer/api', adminApi)
-  app.route('/__veneer/admin', adminDashboard)
-  app.all('/__veneer/*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
+  app.route('/__veneer', veneerEndpoints())
   app.use('*', personalize(options))
   app.all('*', (c) => {
     // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.

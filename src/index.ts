@@ -2,7 +2,7 @@
  * Veneer's public API: the middleware for your own Hono app, and the pure pieces (schema,
  * compiler, decide) that the CLI, `explain` and tests share.
  */
-export { createApp, type AppOptions } from './app'
+export { createApp, veneerEndpoints, type AppOptions } from './app'
 export { buildContext, contextualContext } from './context/build'
 export type * from './context/types'
 export { decide, matchSegments } from './decide/decide'

@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import demo from '../../demo/ruleset.json'
 import type { Env } from '../../src/env'
-import { personalize } from '../../src/index'
+import { personalize, veneerEndpoints } from '../../src/index'
 import { originRequest } from '../../src/pipeline/origin'
 import { RULESET_KEY } from '../../src/rules/store'
 import { CF, PAGE, ruleset, rulesKv, run, UA } from '../helpers'
@@ -94,6 +94,21 @@ describe('as middleware in someone else\'s Hono app', () => {
     const api = await app.request('/api/data', {}, e)
     expect(await api.json()).toEqual({ ok: true })
     expect(api.headers.get('x-veneer')).toBeNull()
+  })
+
+  it('mounts Veneer\'s own endpoints next to the host app\'s routes', async () => {
+    const kv = await rulesKv(ruleset())
+    const app = new Hono<{ Bindings: Env }>()
+    app.route('/__veneer', veneerEndpoints())
+    app.use('*', personalize())
+    app.get('*', (c) => c.html(PAGE))
+    const e = { ...(env as unknown as Env), RULES: kv }
+    const health = await app.request('/__veneer/health', {}, e)
+    expect(await health.json()).toMatchObject({ ok: true, rulesetVersion: 't1' })
+    const js = await app.request('/__veneer/client.js', {}, e)
+    expect(await js.text()).toContain('veneer')
+    expect((await app.request('/__veneer/nope', {}, e)).status).toBe(404)
+    expect(await (await app.request('/', { cf: CF.newYork } as RequestInit, e)).text()).toContain('Hello New York')
   })
 
   it('rejects a nonsensical option at construction, not per request', () => {
