@@ -16,6 +16,7 @@ import { isKnownUnparseable, rewriteStream } from '../rewrite/stream'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
+import { isRuntimeDecoded } from './origin'
 import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
 import { decodedPath } from '../util/path'
 
@@ -100,8 +101,9 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
   let origin = input.origin
   try {
     if (ineligibility(request.method, origin) !== undefined) return origin
-    // From here on `origin` may be a re-assembled copy: its first chunk was read.
-    const peeked = await stillEncoded(origin)
+    // From here on `origin` may be a re-assembled copy: its first chunk was read. The runtime's
+    // own fetch responses are known to be decoded and are not peeked at.
+    const peeked = isRuntimeDecoded(origin) ? { response: origin, encoded: false } : await stillEncoded(origin)
     origin = peeked.response
     if (peeked.encoded) return origin
     const lookup = await input.lookup
