@@ -1,3 +1,4 @@
+import { concatBytes } from '../util/bytes'
 import { logError } from '../util/log'
 import { chunkReader } from './chunks'
 
@@ -32,15 +33,6 @@ const WINDOW_BYTES = 64 * 1024
 /** Output bytes kept to find where, in the input, the rewriter's output stopped. */
 const TAIL_BYTES = 128
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 /** Index just past the first occurrence of `needle` in `hay` that ends at `minEnd` or later, or -1. */
 function endOfFirstFrom(hay: Uint8Array, needle: Uint8Array, minEnd: number): number {

@@ -4,6 +4,7 @@ import { createApp } from '../../src/app'
 import type { Env } from '../../src/env'
 import type { OriginFetch } from '../../src/pipeline/origin'
 import { CF } from '../helpers'
+import { concatBytes } from '../../src/util/bytes'
 
 /** The bindings of wrangler.toml plus the test secrets (vitest.config.ts). */
 export const baseEnv: Env = workerEnv as unknown as Env
@@ -132,21 +133,13 @@ export async function readUntilError(res: Response): Promise<{ bytes: Uint8Array
       if (done) break
       parts.push(value)
     }
-    return { bytes: concat(parts) }
+    return { bytes: concatBytes(parts) }
   } catch (error) {
-    return { bytes: concat(parts), error }
+    return { bytes: concatBytes(parts), error }
   }
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+export { concatBytes as concat }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
