@@ -55,6 +55,3 @@ export function fillTemplate(t: Template, ctx: object, escape: (s: string) => st
   return out
 }
 
-export function isStatic(t: Template): boolean {
-  return t.every((p) => typeof p === 'string')
-}

@@ -134,10 +134,6 @@ export function peekRuleset(kv: KVNamespace | undefined): CompiledRuleset | unde
   return kv === undefined ? undefined : states.get(kv)?.ruleset
 }
 
-/** The version held in memory for this binding, without touching KV (for /health). */
-export function cachedRulesetVersion(kv: KVNamespace | undefined): string | undefined {
-  return kv === undefined ? undefined : states.get(kv)?.ruleset?.version
-}
 
 /** Forgets the in-memory ruleset, so the next lookup is cold (admin publish, tests). */
 export function forgetRuleset(kv: KVNamespace): void {
