@@ -17,8 +17,8 @@ import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
 import { isRuntimeDecoded } from './origin'
-import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
 import { decodedPath } from '../util/path'
+import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
 
 export interface PipelineInput {
   request: Request
@@ -78,9 +78,12 @@ export async function decideRequest(
   const settings = ruleset.settings
   const contextual = contextualContext(request, at)
   adjust?.contextual?.(contextual)
+  // Both verify signatures (WebCrypto): started together, not one after the other. Neither
+  // rejects; a bot's unused visitor state is simply dropped.
+  const statePromise = readVisitorState(request, env, settings, contextual)
   const qa = await readQaRequest(request, env)
   if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
-  const state = await readVisitorState(request, env, settings, contextual)
+  const state = await statePromise
   adjust?.state?.(state)
   if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
   const real = buildContext(contextual, state)
