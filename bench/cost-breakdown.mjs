@@ -14,15 +14,17 @@ const ORIGIN = 'http://127.0.0.1:8841'
 const SELECTORS = [...new Set(benchRuleset().placements.map((p) => p.selector))]
 
 function workerdChildren() {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      const s = readFileSync(`/proc/${n}/stat`, 'utf8')
-      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
-      return s.includes('(workerd') && ppid === process.pid ? [Number(n)] : []
-    } catch {
-      return []
-    }
-  })
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .flatMap((n) => {
+      try {
+        const s = readFileSync(`/proc/${n}/stat`, 'utf8')
+        const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
+        return s.includes('(workerd') && ppid === process.pid ? [Number(n)] : []
+      } catch {
+        return []
+      }
+    })
 }
 
 const nativeRewriter = `const SEL = ${JSON.stringify(SELECTORS)}
@@ -39,13 +41,20 @@ async function main() {
   const pages = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['/page-20KB', '/page-100KB', '/page-1MB']
   const origin = await startOrigin(8841)
   const code = await bundleVeneer()
-  const veneer = (ruleset) => ({ modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: code }], kvNamespaces: ruleset ? ['RULES'] : [], ruleset })
+  const veneer = (ruleset) => ({
+    modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: code }],
+    kvNamespaces: ruleset ? ['RULES'] : [],
+    ruleset,
+  })
   const full = benchRuleset()
   const variants = {
     'passthrough Worker': { modules: true, script: passthrough },
     'HTMLRewriter alone, 10 selectors (no Veneer)': { modules: true, script: nativeRewriter },
     'Veneer, no RULES binding (fallback)': veneer(undefined),
-    'Veneer, no placement on the page (generic)': veneer({ ...full, placements: full.placements.map((p) => ({ ...p, paths: ['/elsewhere'] })) }),
+    'Veneer, no placement on the page (generic)': veneer({
+      ...full,
+      placements: full.placements.map((p) => ({ ...p, paths: ['/elsewhere'] })),
+    }),
     'Veneer, 1 placement': veneer({ ...full, placements: full.placements.slice(0, 1) }),
     'Veneer, 10 placements (the bench ruleset)': veneer(full),
   }
@@ -53,7 +62,13 @@ async function main() {
   try {
     for (const [name, { ruleset, ...options }] of Object.entries(variants)) {
       const before = new Set(workerdChildren())
-      const mf = new Miniflare({ ...options, compatibilityDate: '2026-04-20', host: '127.0.0.1', port: PORT, bindings: { ORIGIN_URL: ORIGIN } })
+      const mf = new Miniflare({
+        ...options,
+        compatibilityDate: '2026-04-20',
+        host: '127.0.0.1',
+        port: PORT,
+        bindings: { ORIGIN_URL: ORIGIN },
+      })
       await mf.ready
       const pid = workerdChildren().find((p) => !before.has(p))
       if (ruleset !== undefined) await (await mf.getKVNamespace('RULES')).put('ruleset', JSON.stringify(ruleset))
@@ -77,7 +92,8 @@ async function main() {
   }
   console.log(`workerd CPU ms per request (sequential; ${new Date().toISOString()})`)
   console.log(['variant'.padEnd(46), ...pages.map((p) => p.replace('/page-', '').padStart(8)), '  x-veneer'].join(' '))
-  for (const r of rows) console.log([r.variant.padEnd(46), ...pages.map((p) => String(r[p]).padStart(8)), `  ${r.xVeneer}`].join(' '))
+  for (const r of rows)
+    console.log([r.variant.padEnd(46), ...pages.map((p) => String(r[p]).padStart(8)), `  ${r.xVeneer}`].join(' '))
 }
 
 main().catch((err) => {

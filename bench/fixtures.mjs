@@ -77,11 +77,22 @@ export function benchRuleset({ segments: nSeg = 50, placements: nPl = 10, budget
     const id = `seg-${i}`
     let when
     switch (i % 5) {
-      case 0: when = { 'geo.country': { $in: ['US', 'CA', 'MX', `X${i % 10}`] } }; break // match
-      case 1: when = { 'device.type': 'desktop', 'time.hour': { $gte: 0, $lte: 23 } }; break // match
-      case 2: when = { 'request.utm.source': `newsletter-${i}`, 'geo.isEU': true }; break // no match
-      case 3: when = { 'request.path': { $regex: '^/(page|slow)' }, 'request.host': { $exists: true } }; break // match
-      default: when = { $or: [{ 'geo.continent': 'AS' }, { 'device.browser': { $in: ['edge', 'opera'] } }, { 'request.query.ref': `r${i}` }] } // no match
+      case 0:
+        when = { 'geo.country': { $in: ['US', 'CA', 'MX', `X${i % 10}`] } }
+        break // match
+      case 1:
+        when = { 'device.type': 'desktop', 'time.hour': { $gte: 0, $lte: 23 } }
+        break // match
+      case 2:
+        when = { 'request.utm.source': `newsletter-${i}`, 'geo.isEU': true }
+        break // no match
+      case 3:
+        when = { 'request.path': { $regex: '^/(page|slow)' }, 'request.host': { $exists: true } }
+        break // match
+      default:
+        when = {
+          $or: [{ 'geo.continent': 'AS' }, { 'device.browser': { $in: ['edge', 'opera'] } }, { 'request.query.ref': `r${i}` }],
+        } // no match
     }
     segments.push({ id, description: `generated segment ${i}`, when })
   }
@@ -92,15 +103,34 @@ export function benchRuleset({ segments: nSeg = 50, placements: nPl = 10, budget
     const slot = p % SLOTS
     const selector = SLOT_SELECTORS[slot]
     const variants = [
-      { id: 'local', ops: [{ op: 'setText', value: `Hello {{geo.city}}: picks for ${p}` }, { op: 'addClass', value: 'personalized' }] },
-      { id: 'rich', ops: [{ op: 'setHtml', value: `<strong>Free shipping</strong> to {{geo.country}} today (${p})` }, { op: 'setAttr', name: 'data-variant', value: 'rich-{{device.type}}' }] },
+      {
+        id: 'local',
+        ops: [
+          { op: 'setText', value: `Hello {{geo.city}}: picks for ${p}` },
+          { op: 'addClass', value: 'personalized' },
+        ],
+      },
+      {
+        id: 'rich',
+        ops: [
+          { op: 'setHtml', value: `<strong>Free shipping</strong> to {{geo.country}} today (${p})` },
+          { op: 'setAttr', name: 'data-variant', value: 'rich-{{device.type}}' },
+        ],
+      },
       { id: 'extra', ops: [{ op: 'append', value: ' <em>new</em>' }] },
     ]
     const rules = []
-    for (let r = 0; r < 4 && missing.length > 0; r++) rules.push({ segment: missing[(p * 4 + r) % missing.length], variant: variants[r % 3].id })
+    for (let r = 0; r < 4 && missing.length > 0; r++)
+      rules.push({ segment: missing[(p * 4 + r) % missing.length], variant: variants[r % 3].id })
     rules.push({ segment: matching[p % matching.length], variant: variants[p % 2].id })
     // Placements past the ten regions sit on other paths, as on a real site with many templates.
-    placements.push({ id: `pl-${p}`, paths: p < SLOTS || allOnPage ? ['/page*', '/slow*'] : [`/section-${p}/*`], selector, variants, rules })
+    placements.push({
+      id: `pl-${p}`,
+      paths: p < SLOTS || allOnPage ? ['/page*', '/slow*'] : [`/section-${p}/*`],
+      selector,
+      variants,
+      rules,
+    })
   }
   return {
     version: `bench-${nSeg}x${nPl}`,

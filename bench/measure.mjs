@@ -58,7 +58,9 @@ export function timedGet(url) {
         if (first === undefined) first = ms()
         bytes += d.length
       })
-      res.on('end', () => resolve({ status: res.statusCode, headMs: head, firstByteMs: first ?? head, totalMs: ms(), bytes, headers: res.headers }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headMs: head, firstByteMs: first ?? head, totalMs: ms(), bytes, headers: res.headers }),
+      )
       res.on('error', reject)
     })
     req.on('error', reject)

@@ -13,7 +13,11 @@ export function startOrigin(port) {
     const path = (req.url ?? '/').split('?')[0]
     const body = pages.get(path)
     if (body !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length, 'cache-control': 'public, max-age=60' })
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': body.length,
+        'cache-control': 'public, max-age=60',
+      })
       res.end(body)
       return
     }

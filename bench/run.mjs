@@ -27,7 +27,11 @@ const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/re
 const PORTS = { origin: 8841, passthrough: 8842, veneer: 8843, stalled: 8844 }
 const BUDGET_MS = 50 // the cold-lookup budget of the personalize middleware (its default)
 const LOAD_DURATION_S = QUICK ? 3 : 10
-const STRESS = { connections: 200, durationS: QUICK ? 3 : 20, rounds: args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 3 }
+const STRESS = {
+  connections: 200,
+  durationS: QUICK ? 3 : 20,
+  rounds: args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 3,
+}
 
 const started = Date.now()
 const log = (...a) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s]`, ...a)
@@ -36,7 +40,9 @@ const round = (x, d = 2) => (x === undefined || Number.isNaN(x) ? undefined : Ma
 function meta() {
   let commit
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
   } catch {
     commit = undefined
   }
@@ -56,7 +62,8 @@ async function sanity(workers, originUrl) {
   const v = await timedGet(page)
   const p = await timedGet(`${workers.passthrough.url}/page-100KB`)
   const o = await timedGet(`${originUrl}/page-100KB`)
-  if (v.headers['x-veneer'] !== 'personalized') throw new Error(`bench: the Veneer Worker did not personalize (x-veneer: ${v.headers['x-veneer']})`)
+  if (v.headers['x-veneer'] !== 'personalized')
+    throw new Error(`bench: the Veneer Worker did not personalize (x-veneer: ${v.headers['x-veneer']})`)
   if (p.bytes !== o.bytes) throw new Error('bench: the passthrough Worker changed the page')
   return { veneerBytes: v.bytes, originBytes: o.bytes, xVeneer: v.headers['x-veneer'], serverTiming: v.headers['server-timing'] }
 }
@@ -130,7 +137,10 @@ async function kvStalled(workers) {
 async function stress(workers) {
   const rounds = []
   // `--load-worker passthrough`: the same rounds against the passthrough, as a control.
-  const w = args.includes('--load-worker') && args[args.indexOf('--load-worker') + 1] === 'passthrough' ? workers.passthrough : workers.veneer
+  const w =
+    args.includes('--load-worker') && args[args.indexOf('--load-worker') + 1] === 'passthrough'
+      ? workers.passthrough
+      : workers.veneer
   for (let i = 1; i <= STRESS.rounds; i++) {
     log(`load round ${i}/${STRESS.rounds}: ${STRESS.connections} connections, ${STRESS.durationS} s, ${w.name} /page-100KB`)
     const rssBefore = rssMb(w.pid)
@@ -147,11 +157,31 @@ function targets(r) {
   const t = []
   const r100 = r.ratios?.find((x) => x.page === '100KB')
   if (r100 !== undefined) {
-    t.push({ target: 'added latency p50 ≤ 1 ms (100 KB page, sequential, full response)', measured: `${r100.addedTotalP50Ms} ms`, met: r100.addedTotalP50Ms <= 1 })
-    t.push({ target: 'added latency p99 ≤ 3 ms (100 KB page, sequential, full response)', measured: `${r100.addedTotalP99Ms} ms`, met: r100.addedTotalP99Ms <= 3 })
-    t.push({ target: 'added latency under load (10 connections) p50 ≤ 1 ms / p99 ≤ 3 ms', measured: `${r100.addedLatencyP50Ms} / ${r100.addedLatencyP99Ms} ms`, met: r100.addedLatencyP50Ms <= 1 && r100.addedLatencyP99Ms <= 3 })
-    t.push({ target: 'throughput ≥ 90% of passthrough (100 KB page)', measured: `${Math.round(r100.throughputRatio * 1000) / 10}%`, met: r100.throughputRatio >= 0.9 })
-    t.push({ target: 'workerd CPU per request ≤ 1.2× passthrough (100 KB page)', measured: `${r100.cpuRatio}×`, met: r100.cpuRatio <= 1.2 })
+    t.push({
+      target: 'added latency p50 ≤ 1 ms (100 KB page, sequential, full response)',
+      measured: `${r100.addedTotalP50Ms} ms`,
+      met: r100.addedTotalP50Ms <= 1,
+    })
+    t.push({
+      target: 'added latency p99 ≤ 3 ms (100 KB page, sequential, full response)',
+      measured: `${r100.addedTotalP99Ms} ms`,
+      met: r100.addedTotalP99Ms <= 3,
+    })
+    t.push({
+      target: 'added latency under load (10 connections) p50 ≤ 1 ms / p99 ≤ 3 ms',
+      measured: `${r100.addedLatencyP50Ms} / ${r100.addedLatencyP99Ms} ms`,
+      met: r100.addedLatencyP50Ms <= 1 && r100.addedLatencyP99Ms <= 3,
+    })
+    t.push({
+      target: 'throughput ≥ 90% of passthrough (100 KB page)',
+      measured: `${Math.round(r100.throughputRatio * 1000) / 10}%`,
+      met: r100.throughputRatio >= 0.9,
+    })
+    t.push({
+      target: 'workerd CPU per request ≤ 1.2× passthrough (100 KB page)',
+      measured: `${r100.cpuRatio}×`,
+      met: r100.cpuRatio <= 1.2,
+    })
   }
   if (r.workers !== undefined) {
     const v = (name) => r.workers.find((x) => x.page === name && x.worker === 'veneer')
@@ -173,18 +203,42 @@ function targets(r) {
   if (r.kvStalled !== undefined) {
     const k = r.kvStalled
     const added = (x) => round(x - k.passthrough.ttfbP50Ms)
-    t.push({ target: `KV stalled: response starts within budgetMs + 5 ms (${k.limitMs} ms), median`, measured: `TTFB p50 ${k.stalled.ttfbP50Ms} ms, ${added(k.stalled.ttfbP50Ms)} ms over the passthrough's ${k.passthrough.ttfbP50Ms} ms`, met: added(k.stalled.ttfbP50Ms) <= k.limitMs })
-    t.push({ target: `KV stalled: response starts within budgetMs + 5 ms (${k.limitMs} ms), every request`, measured: `TTFB p99 ${k.stalled.ttfbP99Ms} ms, max ${k.stalled.ttfbMaxMs} ms (${k.stalled.n} requests)`, met: added(k.stalled.ttfbMaxMs) <= k.limitMs })
+    t.push({
+      target: `KV stalled: response starts within budgetMs + 5 ms (${k.limitMs} ms), median`,
+      measured: `TTFB p50 ${k.stalled.ttfbP50Ms} ms, ${added(k.stalled.ttfbP50Ms)} ms over the passthrough's ${k.passthrough.ttfbP50Ms} ms`,
+      met: added(k.stalled.ttfbP50Ms) <= k.limitMs,
+    })
+    t.push({
+      target: `KV stalled: response starts within budgetMs + 5 ms (${k.limitMs} ms), every request`,
+      measured: `TTFB p99 ${k.stalled.ttfbP99Ms} ms, max ${k.stalled.ttfbMaxMs} ms (${k.stalled.n} requests)`,
+      met: added(k.stalled.ttfbMaxMs) <= k.limitMs,
+    })
   }
   if (r.scale !== undefined) {
-    t.push({ target: '1,000 segments × 200 placements: decision ≤ 1 ms after compile', measured: `${r.scale.worstUs} µs (CPU)`, met: r.scale.worstWithin1ms })
-    t.push({ target: 'decision cost grows about linearly', measured: r.scale.steps.map((s) => `${s.step}: ×${s.costFactor}`).join('; '), met: r.scale.linear })
+    t.push({
+      target: '1,000 segments × 200 placements: decision ≤ 1 ms after compile',
+      measured: `${r.scale.worstUs} µs (CPU)`,
+      met: r.scale.worstWithin1ms,
+    })
+    t.push({
+      target: 'decision cost grows about linearly',
+      measured: r.scale.steps.map((s) => `${s.step}: ×${s.costFactor}`).join('; '),
+      met: r.scale.linear,
+    })
   }
   if (r.load !== undefined) {
-    t.push({ target: `load: ${r.load.connections} connections × ${r.load.durationS} s × ${r.load.rounds.length} rounds, zero errors (reported, not asserted)`, measured: `${r.load.errors} errors/timeouts/non-2xx`, met: r.load.errors === 0 })
+    t.push({
+      target: `load: ${r.load.connections} connections × ${r.load.durationS} s × ${r.load.rounds.length} rounds, zero errors (reported, not asserted)`,
+      measured: `${r.load.errors} errors/timeouts/non-2xx`,
+      met: r.load.errors === 0,
+    })
     const rss = r.load.rounds.map((x) => x.rssAfterMb)
     const lastStep = round(rss[rss.length - 1] - rss[rss.length - 2], 1)
-    t.push({ target: 'load: no memory growth across rounds (workerd RSS after each round)', measured: `${r.load.rounds[0].rssBeforeMb} MB before, then ${rss.map((x) => `${x} MB`).join(' → ')} (last round +${lastStep} MB)`, met: lastStep <= 2 })
+    t.push({
+      target: 'load: no memory growth across rounds (workerd RSS after each round)',
+      measured: `${r.load.rounds[0].rssBeforeMb} MB before, then ${rss.map((x) => `${x} MB`).join(' → ')} (last round +${lastStep} MB)`,
+      met: lastStep <= 2,
+    })
   }
   return t
 }
@@ -199,31 +253,54 @@ export function table(r) {
     for (const name of Object.keys(PAGES)) {
       for (const w of ['passthrough', 'veneer']) {
         const x = r.workers.find((y) => y.page === name && y.worker === w)
-        lines.push(`${name.padEnd(6)} ${w.padEnd(11)} ${pad(f(x.rps), 7)} ${pad(f(x.latencyP50Ms), 8)} ${pad(f(x.latencyP99Ms), 8)} ${pad(f(x.ttfbP50Ms, 2), 9)} ${pad(f(x.ttfbP99Ms, 2), 9)} ${pad(f(x.totalP50Ms, 2), 9)} ${pad(f(x.totalP99Ms, 2), 9)} ${pad(f(x.cpuMsPerRequest, 3), 11)}`)
+        lines.push(
+          `${name.padEnd(6)} ${w.padEnd(11)} ${pad(f(x.rps), 7)} ${pad(f(x.latencyP50Ms), 8)} ${pad(f(x.latencyP99Ms), 8)} ${pad(f(x.ttfbP50Ms, 2), 9)} ${pad(f(x.ttfbP99Ms, 2), 9)} ${pad(f(x.totalP50Ms, 2), 9)} ${pad(f(x.totalP99Ms, 2), 9)} ${pad(f(x.cpuMsPerRequest, 3), 11)}`,
+        )
       }
       const q = r.ratios.find((y) => y.page === name)
-      lines.push(`${''.padEnd(6)} ${'V/P'.padEnd(11)} ${pad(f(q.throughputRatio, 2) + '×', 7)} ${pad('+' + f(q.addedLatencyP50Ms), 8)} ${pad('+' + f(q.addedLatencyP99Ms), 8)} ${pad('+' + f(q.addedTtfbP50Ms, 2), 9)} ${pad('+' + f(q.addedTtfbP99Ms, 2), 9)} ${pad('+' + f(q.addedTotalP50Ms, 2), 9)} ${pad('+' + f(q.addedTotalP99Ms, 2), 9)} ${pad(f(q.cpuRatio, 2) + '×', 11)}`)
+      lines.push(
+        `${''.padEnd(6)} ${'V/P'.padEnd(11)} ${pad(f(q.throughputRatio, 2) + '×', 7)} ${pad('+' + f(q.addedLatencyP50Ms), 8)} ${pad('+' + f(q.addedLatencyP99Ms), 8)} ${pad('+' + f(q.addedTtfbP50Ms, 2), 9)} ${pad('+' + f(q.addedTtfbP99Ms, 2), 9)} ${pad('+' + f(q.addedTotalP50Ms, 2), 9)} ${pad('+' + f(q.addedTotalP99Ms, 2), 9)} ${pad(f(q.cpuRatio, 2) + '×', 11)}`,
+      )
     }
-    lines.push('(ms; req/s and latency: autocannon, 10 connections; TTFB and full: sequential requests on one kept-alive connection)')
+    lines.push(
+      '(ms; req/s and latency: autocannon, 10 connections; TTFB and full: sequential requests on one kept-alive connection)',
+    )
   }
   if (r.slowOrigin !== undefined) {
     const s = r.slowOrigin
-    lines.push('', `slow origin (100 KB in ${SLOW.chunks} chunks, ${SLOW.intervalMs} ms apart): TTFB / full p50  passthrough ${f(s.passthrough.ttfbP50Ms, 2)} / ${f(s.passthrough.totalP50Ms, 0)} ms, Veneer ${f(s.veneer.ttfbP50Ms, 2)} / ${f(s.veneer.totalP50Ms, 0)} ms`)
+    lines.push(
+      '',
+      `slow origin (100 KB in ${SLOW.chunks} chunks, ${SLOW.intervalMs} ms apart): TTFB / full p50  passthrough ${f(s.passthrough.ttfbP50Ms, 2)} / ${f(s.passthrough.totalP50Ms, 0)} ms, Veneer ${f(s.veneer.ttfbP50Ms, 2)} / ${f(s.veneer.totalP50Ms, 0)} ms`,
+    )
   }
   if (r.kvStalled !== undefined) {
     const k = r.kvStalled
-    lines.push(`KV stalled 2 s (x-veneer: ${k.xVeneer}): TTFB p50 ${f(k.stalled.ttfbP50Ms, 2)} ms, p99 ${f(k.stalled.ttfbP99Ms, 2)}, max ${f(k.stalled.ttfbMaxMs, 2)} (limit ${k.limitMs}); passthrough p50 ${f(k.passthrough.ttfbP50Ms, 2)} ms`)
+    lines.push(
+      `KV stalled 2 s (x-veneer: ${k.xVeneer}): TTFB p50 ${f(k.stalled.ttfbP50Ms, 2)} ms, p99 ${f(k.stalled.ttfbP99Ms, 2)}, max ${f(k.stalled.ttfbMaxMs, 2)} (limit ${k.limitMs}); passthrough p50 ${f(k.passthrough.ttfbP50Ms, 2)} ms`,
+    )
   }
   if (r.scale !== undefined) {
-    lines.push('', 'decision time (µs of CPU per decision, compile excluded)', 'segments \\ placements       10       50      200')
+    lines.push(
+      '',
+      'decision time (µs of CPU per decision, compile excluded)',
+      'segments \\ placements       10       50      200',
+    )
     for (const s of [10, 100, 1000]) {
-      const row = [10, 50, 200].map((p) => pad(f(r.scale.rows.find((x) => x.segments === s && x.placements === p)?.usPerDecision), 8))
+      const row = [10, 50, 200].map((p) =>
+        pad(f(r.scale.rows.find((x) => x.segments === s && x.placements === p)?.usPerDecision), 8),
+      )
       lines.push(`${String(s).padEnd(24)} ${row.join(' ')}`)
     }
   }
   if (r.load !== undefined) {
-    lines.push('', `load: ${r.load.connections} connections × ${r.load.durationS} s against ${r.load.worker ?? 'veneer'}, /page-100KB`)
-    for (const x of r.load.rounds) lines.push(`  round ${x.round}: ${f(x.rps)} req/s, p50 ${x.latencyP50Ms} ms, p99 ${x.latencyP99Ms} ms, errors ${x.errors}, timeouts ${x.timeouts}, non-2xx ${x.non2xx}, workerd RSS ${x.rssBeforeMb} → ${x.rssAfterMb} MB`)
+    lines.push(
+      '',
+      `load: ${r.load.connections} connections × ${r.load.durationS} s against ${r.load.worker ?? 'veneer'}, /page-100KB`,
+    )
+    for (const x of r.load.rounds)
+      lines.push(
+        `  round ${x.round}: ${f(x.rps)} req/s, p50 ${x.latencyP50Ms} ms, p99 ${x.latencyP99Ms} ms, errors ${x.errors}, timeouts ${x.timeouts}, non-2xx ${x.non2xx}, workerd RSS ${x.rssBeforeMb} → ${x.rssAfterMb} MB`,
+      )
   }
   if (r.targets !== undefined) {
     lines.push('', 'SPEC 11 targets')
@@ -242,7 +319,10 @@ async function main() {
     console.log(last.table)
     return
   }
-  const results = { meta: meta(), config: { ports: PORTS, budgetMs: BUDGET_MS, loadDurationS: LOAD_DURATION_S, quick: QUICK, args } }
+  const results = {
+    meta: meta(),
+    config: { ports: PORTS, budgetMs: BUDGET_MS, loadDurationS: LOAD_DURATION_S, quick: QUICK, args },
+  }
   if (only === 'scale') {
     log('decision time scale (Node)')
     results.scale = await measureScale({ minMs: QUICK ? 100 : 500 })
@@ -254,7 +334,11 @@ async function main() {
     const workers = await startWorkers({ originUrl, ports: PORTS, rulesetText })
     try {
       results.config.ruleset = { segments: 50, placements: 10, bytes: rulesetText.length }
-      results.config.workerdPids = { passthrough: workers.passthrough.pid, veneer: workers.veneer.pid, stalled: workers.stalled.pid }
+      results.config.workerdPids = {
+        passthrough: workers.passthrough.pid,
+        veneer: workers.veneer.pid,
+        stalled: workers.stalled.pid,
+      }
       results.sanity = await sanity(workers, originUrl)
       if (only !== 'load') {
         results.workers = await sideBySide(workers)

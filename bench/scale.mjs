@@ -3,14 +3,27 @@
 import { loadTs } from '../scripts/load-ts.mjs'
 import { benchRuleset } from './fixtures.mjs'
 
-const CF = { country: 'US', city: 'Austin', region: 'Texas', regionCode: 'TX', continent: 'NA', timezone: 'America/Chicago', postalCode: '78701', latitude: '30.27', longitude: '-97.74', isEUCountry: undefined }
+const CF = {
+  country: 'US',
+  city: 'Austin',
+  region: 'Texas',
+  regionCode: 'TX',
+  continent: 'NA',
+  timezone: 'America/Chicago',
+  postalCode: '78701',
+  latitude: '30.27',
+  longitude: '-97.74',
+  isEUCountry: undefined,
+}
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36'
 
 export async function measureScale({ segments = [10, 100, 1000], placements = [10, 50, 200], minMs = 300 } = {}) {
   const { decide } = await loadTs('src/decide/decide.ts')
   const { compileRulesetText } = await loadTs('src/rules/compile.ts')
   const { contextualContext, buildContext } = await loadTs('src/context/build.ts')
-  const request = new Request('https://shop.example/page-100KB?utm_source=bench', { headers: { 'user-agent': UA, 'accept-language': 'en-US' } })
+  const request = new Request('https://shop.example/page-100KB?utm_source=bench', {
+    headers: { 'user-agent': UA, 'accept-language': 'en-US' },
+  })
   Object.defineProperty(request, 'cf', { value: CF })
   const at = new Date('2026-05-01T18:30:00Z')
   const state = { consent: { personalization: true, analytics: true, gpc: false } }
@@ -18,7 +31,8 @@ export async function measureScale({ segments = [10, 100, 1000], placements = [1
   for (const s of segments) {
     for (const p of placements) {
       const compiled = compileRulesetText(JSON.stringify(benchRuleset({ segments: s, placements: p, allOnPage: true })))
-      if (!compiled.ok) throw new Error(`bench ruleset ${s}x${p} does not compile: ${JSON.stringify(compiled.issues.slice(0, 3))}`)
+      if (!compiled.ok)
+        throw new Error(`bench ruleset ${s}x${p} does not compile: ${JSON.stringify(compiled.issues.slice(0, 3))}`)
       const ruleset = compiled.ruleset
       const contextual = contextualContext(request, at)
       const run = () => decide(ruleset, buildContext(contextual, state), '/page-100KB')
@@ -54,8 +68,10 @@ export async function measureScale({ segments = [10, 100, 1000], placements = [1
   // costs at most 1.5× that factor. The small steps are dominated by fixed costs (context).
   const usAt = (seg, pl) => rows.find((r) => r.segments === seg && r.placements === pl)?.usPerDecision
   const steps = []
-  for (const pl of placements) steps.push({ step: `segments 100→1000 @ ${pl} placements`, sizeFactor: 10, costFactor: usAt(1000, pl) / usAt(100, pl) })
-  for (const seg of segments) steps.push({ step: `placements 50→200 @ ${seg} segments`, sizeFactor: 4, costFactor: usAt(seg, 200) / usAt(seg, 50) })
+  for (const pl of placements)
+    steps.push({ step: `segments 100→1000 @ ${pl} placements`, sizeFactor: 10, costFactor: usAt(1000, pl) / usAt(100, pl) })
+  for (const seg of segments)
+    steps.push({ step: `placements 50→200 @ ${seg} segments`, sizeFactor: 4, costFactor: usAt(seg, 200) / usAt(seg, 50) })
   for (const st of steps) st.costFactor = Math.round(st.costFactor * 100) / 100
   const linear = steps.every((st) => st.costFactor <= st.sizeFactor * 1.5)
   const worst = usAt(1000, 200)

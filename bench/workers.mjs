@@ -99,5 +99,12 @@ export async function startWorkers({ originUrl, ports, rulesetText, stallMs = 20
     kvNamespaces: ['RULES'],
   })
   for (const w of [veneer, stalled]) await (await w.mf.getKVNamespace('RULES')).put('ruleset', rulesetText)
-  return { passthrough, veneer, stalled, async dispose() { for (const w of [passthrough, veneer, stalled]) await w.mf.dispose() } }
+  return {
+    passthrough,
+    veneer,
+    stalled,
+    async dispose() {
+      for (const w of [passthrough, veneer, stalled]) await w.mf.dispose()
+    },
+  }
 }

@@ -10,7 +10,17 @@ export async function loadTs(entry) {
   const dir = mkdtempSync(join(tmpdir(), 'veneer-'))
   const outfile = join(dir, 'module.mjs')
   try {
-    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'error', jsx: 'automatic', jsxImportSource: 'hono/jsx' })
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      logLevel: 'error',
+      jsx: 'automatic',
+      jsxImportSource: 'hono/jsx',
+    })
     return await import(pathToFileURL(outfile).href)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -10,6 +10,9 @@ const wrangler = join(root, 'node_modules', '.bin', 'wrangler')
 const demoPath = join(root, 'demo', 'ruleset.json')
 const version = JSON.parse(readFileSync(demoPath, 'utf8')).version
 for (const key of ['ruleset', `ruleset:v:${version}`]) {
-  execFileSync(wrangler, ['kv', 'key', 'put', key, '--path', demoPath, '--binding', 'RULES', '--local'], { cwd: root, stdio: 'inherit' })
+  execFileSync(wrangler, ['kv', 'key', 'put', key, '--path', demoPath, '--binding', 'RULES', '--local'], {
+    cwd: root,
+    stdio: 'inherit',
+  })
 }
 console.log(`veneer: demo ruleset ${version} seeded`)

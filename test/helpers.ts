@@ -6,15 +6,48 @@ import type { RulesetInput } from '../src/rules/schema'
 
 /** Complete `request.cf` fixtures: miniflare merges partial ones with Austin, US. */
 export const CF = {
-  berlin: { country: 'DE', city: 'Berlin', region: 'Berlin', regionCode: 'BE', continent: 'EU', postalCode: '10115', timezone: 'Europe/Berlin', isEUCountry: '1', latitude: '52.52', longitude: '13.40' },
-  newYork: { country: 'US', city: 'New York', region: 'New York', regionCode: 'NY', continent: 'NA', postalCode: '10001', timezone: 'America/New_York', latitude: '40.71', longitude: '-74.00' },
-  tokyo: { country: 'JP', city: 'Tokyo', region: 'Tokyo', regionCode: '13', continent: 'AS', postalCode: '100-0001', timezone: 'Asia/Tokyo', latitude: '35.68', longitude: '139.69' },
+  berlin: {
+    country: 'DE',
+    city: 'Berlin',
+    region: 'Berlin',
+    regionCode: 'BE',
+    continent: 'EU',
+    postalCode: '10115',
+    timezone: 'Europe/Berlin',
+    isEUCountry: '1',
+    latitude: '52.52',
+    longitude: '13.40',
+  },
+  newYork: {
+    country: 'US',
+    city: 'New York',
+    region: 'New York',
+    regionCode: 'NY',
+    continent: 'NA',
+    postalCode: '10001',
+    timezone: 'America/New_York',
+    latitude: '40.71',
+    longitude: '-74.00',
+  },
+  tokyo: {
+    country: 'JP',
+    city: 'Tokyo',
+    region: 'Tokyo',
+    regionCode: '13',
+    continent: 'AS',
+    postalCode: '100-0001',
+    timezone: 'Asia/Tokyo',
+    latitude: '35.68',
+    longitude: '139.69',
+  },
 } as const
 
 export const UA = {
-  iphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  iphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
   ipad: 'Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
-  desktopChrome: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  desktopChrome:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 } as const
 
@@ -25,7 +58,10 @@ let kvSeq = 0
  * Each call returns a new binding object, so the per-isolate ruleset cache starts cold.
  * `delayMs` slows every read; `fail` makes reads throw.
  */
-export async function rulesKv(doc: RulesetInput | string | null, opts: { delayMs?: number; fail?: boolean } = {}): Promise<KVNamespace & { reads: number; set(doc: RulesetInput | string | null): Promise<void> }> {
+export async function rulesKv(
+  doc: RulesetInput | string | null,
+  opts: { delayMs?: number; fail?: boolean } = {},
+): Promise<KVNamespace & { reads: number; set(doc: RulesetInput | string | null): Promise<void> }> {
   const key = `ruleset-test-${++kvSeq}`
   const real = (env as unknown as Env).RULES as KVNamespace
   const set = async (d: RulesetInput | string | null) => {

@@ -43,8 +43,10 @@ export interface ExplainResult {
 export type ExplainInput = Record<string, unknown>
 
 const DEVICE_UA: Record<string, string> = {
-  mobile: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
-  tablet: 'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  mobile:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  tablet:
+    'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
   desktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
   bot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 }
@@ -69,7 +71,10 @@ export function normalizeInput(input: ExplainInput): Record<string, unknown> {
   }
   for (const [k, v] of Object.entries(input)) {
     if (k === '__proto__' || k === 'constructor') continue
-    set(k.split('.').filter((p) => p !== '__proto__' && p !== 'constructor' && p !== ''), v)
+    set(
+      k.split('.').filter((p) => p !== '__proto__' && p !== 'constructor' && p !== ''),
+      v,
+    )
   }
   return out
 }
@@ -96,7 +101,11 @@ function timeFor(base: Date, tz: string | undefined, hour: unknown, minute: unkn
 }
 
 /** The synthetic request an input stands for, exactly as a visitor's browser would send it. */
-export function syntheticRequest(attrs: Record<string, unknown>, base: string, now: Date): { request: Request; cf: Record<string, unknown>; headers: Record<string, string>; at: Date } {
+export function syntheticRequest(
+  attrs: Record<string, unknown>,
+  base: string,
+  now: Date,
+): { request: Request; cf: Record<string, unknown>; headers: Record<string, string>; at: Date } {
   const geo = isRecord(attrs.geo) ? attrs.geo : {}
   const device = isRecord(attrs.device) ? attrs.device : {}
   const time = isRecord(attrs.time) ? attrs.time : {}
@@ -114,16 +123,20 @@ export function syntheticRequest(attrs: Record<string, unknown>, base: string, n
   if (language !== undefined) headers['accept-language'] = language
   const referrer = str(req.referrer)
   if (referrer !== undefined) headers.referer = referrer
-  if (isRecord(attrs.headers)) for (const [k, v] of Object.entries(attrs.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v
+  if (isRecord(attrs.headers))
+    for (const [k, v] of Object.entries(attrs.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v
   const path = str(attrs.path) ?? str(req.path) ?? '/'
   const url = new URL(path.startsWith('/') ? path : `/${path}`, base)
   const host = str(req.host)
   if (host !== undefined && /^[a-z0-9.-]+(?::\d+)?$/i.test(host)) url.host = host
-  if (isRecord(req.query)) for (const [k, v] of Object.entries(req.query)) if (str(v) !== undefined) url.searchParams.set(k, str(v)!)
-  if (isRecord(req.utm)) for (const [k, v] of Object.entries(req.utm)) if (str(v) !== undefined) url.searchParams.set(`utm_${k}`, str(v)!)
+  if (isRecord(req.query))
+    for (const [k, v] of Object.entries(req.query)) if (str(v) !== undefined) url.searchParams.set(k, str(v)!)
+  if (isRecord(req.utm))
+    for (const [k, v] of Object.entries(req.utm)) if (str(v) !== undefined) url.searchParams.set(`utm_${k}`, str(v)!)
   const atInput = str(attrs.at)
   const baseTime = atInput !== undefined && !Number.isNaN(Date.parse(atInput)) ? new Date(atInput) : now
-  const at = time.hour === undefined && time.minute === undefined ? baseTime : timeFor(baseTime, str(geo.timezone), time.hour, time.minute)
+  const at =
+    time.hour === undefined && time.minute === undefined ? baseTime : timeFor(baseTime, str(geo.timezone), time.hour, time.minute)
   const request = new Request(url.toString(), { headers, cf } as RequestInit)
   // Outside workerd (the CLI in Node) `cf` in the init is ignored: attach it the same way.
   if ((request as { cf?: unknown }).cf === undefined) Object.defineProperty(request, 'cf', { value: cf })
@@ -134,7 +147,12 @@ export function syntheticRequest(attrs: Record<string, unknown>, base: string, n
  * Explains what a visitor described by `input` gets from `ruleset`, through `decideRequest`.
  * `env` supplies the secrets the request path would use (cookies in `headers` are read with them).
  */
-export async function explain(ruleset: CompiledRuleset, input: ExplainInput, env: Env, options: { base?: string; now?: Date } = {}): Promise<ExplainResult> {
+export async function explain(
+  ruleset: CompiledRuleset,
+  input: ExplainInput,
+  env: Env,
+  options: { base?: string; now?: Date } = {},
+): Promise<ExplainResult> {
   const attrs = normalizeInput(input)
   const { request, cf, headers, at } = syntheticRequest(attrs, options.base ?? 'https://veneer.local', options.now ?? new Date())
   const path = new URL(request.url).pathname
@@ -188,13 +206,21 @@ export async function explain(ruleset: CompiledRuleset, input: ExplainInput, env
   result.placements = decision.placements.map((d) => {
     const pl = byId.get(d.placement)
     const decidedRule = 'rule' in d.reason ? d.reason.rule : undefined
-    const rules = (pl?.rules ?? []).map((r) => ({ index: r.index, segment: ruleset.doc.placements.find((p) => p.id === d.placement)?.rules[r.index]?.segment, matched: r.matches(ctx), decided: r.index === decidedRule }))
+    const rules = (pl?.rules ?? []).map((r) => ({
+      index: r.index,
+      segment: ruleset.doc.placements.find((p) => p.id === d.placement)?.rules[r.index]?.segment,
+      matched: r.matches(ctx),
+      decided: r.index === decidedRule,
+    }))
     return { placement: d.placement, variant: d.variant, reason: d.reason, experiment: d.experiment, rules }
   })
   const plan = planRewrite(ruleset, decision.placements, ctx)
   result.rewrite = [...plan].map(([selector, ops]) => ({ selector, ops }))
   result.xVeneer = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
   const { visitor, ...rest } = ctx
-  result.context = visitor === undefined ? rest : { ...rest, visitor: { isNew: visitor.isNew, sessions: visitor.sessions, firstSeen: visitor.firstSeen } }
+  result.context =
+    visitor === undefined
+      ? rest
+      : { ...rest, visitor: { isNew: visitor.isNew, sessions: visitor.sessions, firstSeen: visitor.firstSeen } }
   return result
 }

@@ -18,6 +18,11 @@ export async function readJson(c: Context): Promise<JsonBody> {
   try {
     return { ok: true, value: JSON.parse(text), text }
   } catch (err) {
-    return { ok: false, response: apiError(c, 400, 'invalid_json', [{ path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` }]) }
+    return {
+      ok: false,
+      response: apiError(c, 400, 'invalid_json', [
+        { path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` },
+      ]),
+    }
   }
 }

@@ -33,7 +33,9 @@ function fromB64url(s: string): Uint8Array | undefined {
 function sessionKey(adminToken: string): Promise<CryptoKey> {
   if (cached?.token !== adminToken) {
     const key = (async () => {
-      const base = await crypto.subtle.importKey('raw', encoder.encode(adminToken), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      const base = await crypto.subtle.importKey('raw', encoder.encode(adminToken), { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
+      ])
       const derived = await crypto.subtle.sign('HMAC', base, encoder.encode('veneer admin session v1'))
       return crypto.subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
     })()
@@ -57,7 +59,11 @@ export async function createSession(adminToken: string, now: number = Date.now()
 }
 
 /** The session a cookie value stands for, or undefined if forged, malformed or expired. */
-export async function readSession(adminToken: string, value: string | undefined, now: number = Date.now()): Promise<Session | undefined> {
+export async function readSession(
+  adminToken: string,
+  value: string | undefined,
+  now: number = Date.now(),
+): Promise<Session | undefined> {
   if (value === undefined || value.length > 200) return undefined
   const parts = value.split('.')
   if (parts.length !== 4 || parts[0] !== 'v1') return undefined

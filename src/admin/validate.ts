@@ -14,7 +14,12 @@ export function validateText(text: string): Validation {
   try {
     value = JSON.parse(text)
   } catch (err) {
-    return { ok: false, kind: 'invalid_json', issues: [{ path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` }], warnings: [] }
+    return {
+      ok: false,
+      kind: 'invalid_json',
+      issues: [{ path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` }],
+      warnings: [],
+    }
   }
   return validateDocument(value)
 }
@@ -30,14 +35,19 @@ export function validateDocument(value: unknown): Validation {
   }
   const result = compileRuleset(value, { checkSelector: htmlRewriterSelectorCheck, fallbackVersion: 'draft' })
   if (!result.ok) return { ok: false, kind: 'invalid_ruleset', issues: result.issues, warnings: [] }
-  return { ok: true, ruleset: result.ruleset, doc: value as Record<string, unknown>, warnings: rulesetWarnings(result.ruleset.doc) }
+  return {
+    ok: true,
+    ruleset: result.ruleset,
+    doc: value as Record<string, unknown>,
+    warnings: rulesetWarnings(result.ruleset.doc),
+  }
 }
 
 /** Segment ids a condition reads through `segments` (`$contains`, equality, `$in`), with their paths. */
 function segmentRefs(cond: ConditionDoc, path: string, out: { id: string; path: string }[]): void {
   for (const [key, test] of Object.entries(cond)) {
     if (key === '$and' || key === '$or') {
-      if (Array.isArray(test)) test.forEach((c, i) => segmentRefs(c as ConditionDoc, joinPath(path, key, i), out))
+      if (Array.isArray(test)) for (const [i, c] of test.entries()) segmentRefs(c as ConditionDoc, joinPath(path, key, i), out)
       continue
     }
     if (key === '$not') {
@@ -49,10 +59,14 @@ function segmentRefs(cond: ConditionDoc, path: string, out: { id: string; path: 
     if (typeof test === 'string') out.push({ id: test, path: p })
     else if (typeof test === 'object' && test !== null) {
       const t = test as Record<string, unknown>
-      for (const op of ['$contains', '$eq', '$ne']) if (typeof t[op] === 'string') out.push({ id: t[op] as string, path: joinPath(p, op) })
+      for (const op of ['$contains', '$eq', '$ne'])
+        if (typeof t[op] === 'string') out.push({ id: t[op] as string, path: joinPath(p, op) })
       for (const op of ['$in', '$nin']) {
         const list = t[op]
-        if (Array.isArray(list)) list.forEach((v, i) => { if (typeof v === 'string') out.push({ id: v, path: joinPath(p, op, i) }) })
+        if (Array.isArray(list))
+          list.forEach((v, i) => {
+            if (typeof v === 'string') out.push({ id: v, path: joinPath(p, op, i) })
+          })
       }
     }
   }
@@ -63,7 +77,13 @@ function hasEmptyIn(cond: ConditionDoc): boolean {
   for (const [key, test] of Object.entries(cond)) {
     if (key === '$and' && Array.isArray(test) && test.some((c) => hasEmptyIn(c as ConditionDoc))) return true
     if (key.startsWith('$')) continue
-    if (typeof test === 'object' && test !== null && Array.isArray((test as { $in?: unknown }).$in) && (test as { $in: unknown[] }).$in.length === 0) return true
+    if (
+      typeof test === 'object' &&
+      test !== null &&
+      Array.isArray((test as { $in?: unknown }).$in) &&
+      (test as { $in: unknown[] }).$in.length === 0
+    )
+      return true
   }
   return false
 }
@@ -89,8 +109,13 @@ export function rulesetWarnings(doc: RulesetDoc, now: Date = new Date()): Rulese
     segmentRefs(s.when, base, refs)
     for (const r of refs) {
       const at = order.get(r.id)
-      if (at === undefined) warnings.push({ path: r.path, message: `unknown segment "${r.id}": no segment has this id, so this test never matches` })
-      else if (at >= i) warnings.push({ path: r.path, message: `segment "${r.id}" is defined at or after "${s.id}": a segment only sees the segments before it, so this test never matches` })
+      if (at === undefined)
+        warnings.push({ path: r.path, message: `unknown segment "${r.id}": no segment has this id, so this test never matches` })
+      else if (at >= i)
+        warnings.push({
+          path: r.path,
+          message: `segment "${r.id}" is defined at or after "${s.id}": a segment only sees the segments before it, so this test never matches`,
+        })
     }
     if (hasEmptyIn(s.when)) {
       never.add(s.id)
@@ -105,32 +130,60 @@ export function rulesetWarnings(doc: RulesetDoc, now: Date = new Date()): Rulese
     pl.rules.forEach((r, ri) => {
       const rp = joinPath(base, 'rules', ri)
       if (unconditional !== undefined) {
-        warnings.push({ path: rp, message: `unreachable: rule ${unconditional} of placement "${pl.id}" matches every visitor, so this rule is never reached` })
+        warnings.push({
+          path: rp,
+          message: `unreachable: rule ${unconditional} of placement "${pl.id}" matches every visitor, so this rule is never reached`,
+        })
         return
       }
-      if (r.segment !== undefined && never.has(r.segment)) warnings.push({ path: joinPath(rp, 'segment'), message: `unreachable: segment "${r.segment}" can never match` })
+      if (r.segment !== undefined && never.has(r.segment))
+        warnings.push({ path: joinPath(rp, 'segment'), message: `unreachable: segment "${r.segment}" can never match` })
       const refs: { id: string; path: string }[] = []
       if (r.when !== undefined) segmentRefs(r.when, joinPath(rp, 'when'), refs)
-      for (const ref of refs) if (!order.has(ref.id)) warnings.push({ path: ref.path, message: `unknown segment "${ref.id}": this test never matches` })
+      for (const ref of refs)
+        if (!order.has(ref.id)) warnings.push({ path: ref.path, message: `unknown segment "${ref.id}": this test never matches` })
       const whenEmpty = r.when === undefined || Object.keys(r.when).length === 0
-      if (r.segment === undefined && whenEmpty && (r.experiment === undefined || (r.experiment.traffic ?? 100) >= 100)) unconditional = ri
+      if (r.segment === undefined && whenEmpty && (r.experiment === undefined || (r.experiment.traffic ?? 100) >= 100))
+        unconditional = ri
       if (r.experiment?.end !== undefined && Date.parse(r.experiment.end) < now.getTime()) {
-        warnings.push({ path: joinPath(rp, 'experiment', 'end'), message: `experiment "${r.experiment.id}" ended on ${r.experiment.end}: its visitors see control` })
+        warnings.push({
+          path: joinPath(rp, 'experiment', 'end'),
+          message: `experiment "${r.experiment.id}" ended on ${r.experiment.end}: its visitors see control`,
+        })
       }
     })
-    if (pl.rules.length === 0) warnings.push({ path: joinPath(base, 'rules'), message: `placement "${pl.id}" has no rules: every visitor gets control` })
+    if (pl.rules.length === 0)
+      warnings.push({ path: joinPath(base, 'rules'), message: `placement "${pl.id}" has no rules: every visitor gets control` })
     const samples = pl.paths.flatMap(samplePaths)
     if (!samples.some((p) => include(p))) {
-      warnings.push({ path: joinPath(base, 'paths'), message: `no path of placement "${pl.id}" is matched by settings.include, so it never applies` })
+      warnings.push({
+        path: joinPath(base, 'paths'),
+        message: `no path of placement "${pl.id}" is matched by settings.include, so it never applies`,
+      })
     } else if (samples.filter((p) => include(p)).every((p) => exclude(p))) {
-      warnings.push({ path: joinPath(base, 'paths'), message: `every path of placement "${pl.id}" is in settings.exclude, so it never applies` })
+      warnings.push({
+        path: joinPath(base, 'paths'),
+        message: `every path of placement "${pl.id}" is in settings.exclude, so it never applies`,
+      })
     }
   })
   return warnings
 }
 
 /** A short summary of a compiled ruleset for API answers. */
-export function summarize(ruleset: CompiledRuleset): { segments: number; placements: number; goals: number; experiments: string[] } {
-  const experiments = ruleset.placements.flatMap((p) => p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])))
-  return { segments: ruleset.segments.length, placements: ruleset.placements.length, goals: ruleset.goals.length, experiments: [...new Set(experiments)] }
+export function summarize(ruleset: CompiledRuleset): {
+  segments: number
+  placements: number
+  goals: number
+  experiments: string[]
+} {
+  const experiments = ruleset.placements.flatMap((p) =>
+    p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])),
+  )
+  return {
+    segments: ruleset.segments.length,
+    placements: ruleset.placements.length,
+    goals: ruleset.goals.length,
+    experiments: [...new Set(experiments)],
+  }
 }

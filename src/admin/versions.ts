@@ -82,14 +82,28 @@ export interface PublishOutcome {
  * The index is read-modify-write: two publishes in the same second may lose an index entry
  * (never a document); KV allows one write per second per key anyway.
  */
-export async function publishDocument(store: TextStore, doc: Record<string, unknown>, options: { note?: string; at?: Date } = {}): Promise<PublishOutcome> {
+export async function publishDocument(
+  store: TextStore,
+  doc: Record<string, unknown>,
+  options: { note?: string; at?: Date } = {},
+): Promise<PublishOutcome> {
   const at = options.at ?? new Date()
   const index = parseIndex(await store.get(VERSIONS_KEY))
   const previousText = await store.get(RULESET_KEY)
   const previous = activeVersionOf(previousText)
-  if (previous !== undefined && previousText !== null && !index.some((e) => e.version === previous) && (await store.get(versionKey(previous))) !== null) {
+  if (
+    previous !== undefined &&
+    previousText !== null &&
+    !index.some((e) => e.version === previous) &&
+    (await store.get(versionKey(previous))) !== null
+  ) {
     // Published outside the API (e.g. `npm run seed`): list it, so it can be rolled back to.
-    index.unshift({ version: previous, publishedAt: '', size: new TextEncoder().encode(previousText).length, note: 'published outside the admin API' })
+    index.unshift({
+      version: previous,
+      publishedAt: '',
+      size: new TextEncoder().encode(previousText).length,
+      note: 'published outside the admin API',
+    })
   }
   const version = nextVersion(index, at)
   const text = stampVersion(doc, version)
@@ -135,6 +149,9 @@ export function activeVersionOf(text: string | null): string | undefined {
 
 /** The history for the API and dashboard: the index (newest first) and the active version. */
 export async function listVersions(store: TextStore): Promise<{ active?: string; versions: VersionEntry[] }> {
-  const [index, active] = await Promise.all([store.get(VERSIONS_KEY).then(parseIndex), store.get(RULESET_KEY).then(activeVersionOf)])
+  const [index, active] = await Promise.all([
+    store.get(VERSIONS_KEY).then(parseIndex),
+    store.get(RULESET_KEY).then(activeVersionOf),
+  ])
   return { active, versions: index }
 }

@@ -24,7 +24,8 @@ export function lineDiff(a: readonly string[], b: readonly string[]): DiffLine[]
     const lcs = new Uint32Array((x.length + 1) * w)
     for (let i = x.length - 1; i >= 0; i--) {
       for (let j = y.length - 1; j >= 0; j--) {
-        lcs[i * w + j] = x[i] === y[j] ? (lcs[(i + 1) * w + j + 1] ?? 0) + 1 : Math.max(lcs[(i + 1) * w + j] ?? 0, lcs[i * w + j + 1] ?? 0)
+        lcs[i * w + j] =
+          x[i] === y[j] ? (lcs[(i + 1) * w + j + 1] ?? 0) + 1 : Math.max(lcs[(i + 1) * w + j] ?? 0, lcs[i * w + j + 1] ?? 0)
       }
     }
     let i = 0
@@ -43,7 +44,11 @@ export function lineDiff(a: readonly string[], b: readonly string[]): DiffLine[]
       }
     }
   }
-  return [...a.slice(0, head).map((text) => ({ kind: ' ' as const, text })), ...middle, ...a.slice(a.length - tail).map((text) => ({ kind: ' ' as const, text }))]
+  return [
+    ...a.slice(0, head).map((text) => ({ kind: ' ' as const, text })),
+    ...middle,
+    ...a.slice(a.length - tail).map((text) => ({ kind: ' ' as const, text })),
+  ]
 }
 
 /** A unified-style rendering with `context` lines around each change and `@@ line @@` headers. */

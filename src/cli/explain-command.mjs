@@ -16,27 +16,51 @@ function readJsonFile(file, what) {
 function printTrace(io, t) {
   io.out(`ruleset ${t.rulesetVersion}, path ${t.path}: x-veneer ${t.xVeneer ?? '(not handled)'}`)
   if (t.note) io.out(`note: ${t.note}`)
-  if (t.context) io.out(`context: ${t.context.geo.country ?? '?'}${t.context.geo.city ? `/${t.context.geo.city}` : ''}, ${t.context.device.type}, ${t.context.time.dayOfWeek} ${String(t.context.time.hour).padStart(2, '0')}:${String(t.context.time.minute).padStart(2, '0')} local`)
-  if (t.segments.length > 0) io.out(`segments matched: ${t.segments.filter((s) => s.matched).map((s) => s.id).join(', ') || '(none)'}`)
+  if (t.context)
+    io.out(
+      `context: ${t.context.geo.country ?? '?'}${t.context.geo.city ? `/${t.context.geo.city}` : ''}, ${t.context.device.type}, ${t.context.time.dayOfWeek} ${String(t.context.time.hour).padStart(2, '0')}:${String(t.context.time.minute).padStart(2, '0')} local`,
+    )
+  if (t.segments.length > 0)
+    io.out(
+      `segments matched: ${
+        t.segments
+          .filter((s) => s.matched)
+          .map((s) => s.id)
+          .join(', ') || '(none)'
+      }`,
+    )
   for (const p of t.placements) {
     const r = p.reason
-    const why = r.kind === 'rule' ? `rule ${r.rule}` : r.kind === 'experiment' ? `experiment ${r.experiment} (rule ${r.rule})` : r.kind === 'experiment-skipped' ? `experiment ${r.experiment} skipped: ${r.why}` : r.kind
+    const why =
+      r.kind === 'rule'
+        ? `rule ${r.rule}`
+        : r.kind === 'experiment'
+          ? `experiment ${r.experiment} (rule ${r.rule})`
+          : r.kind === 'experiment-skipped'
+            ? `experiment ${r.experiment} skipped: ${r.why}`
+            : r.kind
     io.out(`  ${p.placement}: ${p.variant}  (${why})`)
   }
-  for (const w of t.rewrite) for (const op of w.ops) io.out(`    ${w.selector} ${op.op}${op.name ? ` ${op.name}` : ''}${op.value !== undefined ? ` ${JSON.stringify(op.value)}` : op.className ? ` ${op.className}` : ''}`)
+  for (const w of t.rewrite)
+    for (const op of w.ops)
+      io.out(
+        `    ${w.selector} ${op.op}${op.name ? ` ${op.name}` : ''}${op.value !== undefined ? ` ${JSON.stringify(op.value)}` : op.className ? ` ${op.className}` : ''}`,
+      )
 }
 
 export async function explainCmd(positionals, flags, io) {
   const file = one(positionals, 'context file', 'explain')
   const context = readJsonFile(file, 'context')
-  if (typeof context !== 'object' || context === null || Array.isArray(context)) throw new CliError(EXIT.INVALID, `${file} must hold a JSON object`)
+  if (typeof context !== 'object' || context === null || Array.isArray(context))
+    throw new CliError(EXIT.INVALID, `${file} must hold a JSON object`)
   let trace
   if (mode(flags) === 'remote') {
     const body = flags.ruleset === undefined ? context : { context, ruleset: readJsonFile(flags.ruleset, 'ruleset') }
     trace = await callApi(remoteTarget(flags), 'POST', '/explain', body)
   } else {
     const { compileRulesetText, explain, RULESET_KEY } = await lib()
-    const text = flags.ruleset !== undefined ? readUserFile(flags.ruleset) : await withLocalRules(flags, (store) => store.get(RULESET_KEY))
+    const text =
+      flags.ruleset !== undefined ? readUserFile(flags.ruleset) : await withLocalRules(flags, (store) => store.get(RULESET_KEY))
     if (text === null) throw new CliError(EXIT.INVALID, 'no ruleset is published in local KV; pass --ruleset <file>')
     const compiled = compileRulesetText(text)
     if (!compiled.ok) {
@@ -44,7 +68,10 @@ export async function explainCmd(positionals, flags, io) {
       return EXIT.INVALID
     }
     // The secrets a request would use (to read cookies given in "headers"), from .dev.vars.
-    trace = await explain(compiled.ruleset, context, { ...readDevVars(), ...pick(process.env, ['VISITOR_SECRET', 'PROFILE_SECRET', 'PROFILE_JWKS', 'QA_SECRET']) })
+    trace = await explain(compiled.ruleset, context, {
+      ...readDevVars(),
+      ...pick(process.env, ['VISITOR_SECRET', 'PROFILE_SECRET', 'PROFILE_JWKS', 'QA_SECRET']),
+    })
   }
   if (flags.json) io.out(JSON.stringify(trace, null, 2))
   else printTrace(io, trace)

@@ -5,7 +5,15 @@
  */
 export { explain } from '../admin/explain'
 export { summarize, validateText } from '../admin/validate'
-export { activeVersionOf, listVersions, publishDocument, rollbackTo, versionKey, VERSIONS_KEY, type TextStore } from '../admin/versions'
+export {
+  activeVersionOf,
+  listVersions,
+  publishDocument,
+  rollbackTo,
+  versionKey,
+  VERSIONS_KEY,
+  type TextStore,
+} from '../admin/versions'
 export { mintQaToken, parseTtl, verifyQaToken, MAX_QA_TTL_SECONDS } from '../qa/token'
 export { compileRulesetText } from '../rules/compile'
 export { RULESET_KEY } from '../rules/store'

@@ -10,7 +10,8 @@ import { CliError, EXIT } from './env.mjs'
  */
 export async function withLocalRules(flags, fn) {
   const configPath = resolve(flags.config ?? 'wrangler.toml')
-  if (!existsSync(configPath)) throw new CliError(EXIT.USAGE, `no ${configPath}: run this in the Worker's folder, or pass --config`)
+  if (!existsSync(configPath))
+    throw new CliError(EXIT.USAGE, `no ${configPath}: run this in the Worker's folder, or pass --config`)
   let getPlatformProxy
   // wrangler's own info lines ("Using secrets defined in .dev.vars") would mix into our stdout,
   // which scripts parse as JSON; only its errors are of interest here.

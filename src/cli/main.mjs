@@ -8,7 +8,10 @@ import { profileToken, qaToken } from './token-commands.mjs'
 const TARGET = {
   local: { type: 'boolean', desc: 'use the `wrangler dev` local state (default)' },
   remote: { type: 'boolean', desc: 'use the admin API of a running Worker' },
-  url: { type: 'string', desc: 'the Worker for --remote (default $VENEER_URL or http://localhost:8787); token from $VENEER_ADMIN_TOKEN' },
+  url: {
+    type: 'string',
+    desc: 'the Worker for --remote (default $VENEER_URL or http://localhost:8787); token from $VENEER_ADMIN_TOKEN',
+  },
   'persist-to': { type: 'string', desc: 'the local state folder, as for `wrangler dev --persist-to`' },
   config: { type: 'string', desc: 'wrangler.toml to read for --local (default ./wrangler.toml)' },
 }
@@ -17,7 +20,7 @@ const HELP = { help: { type: 'boolean', short: 'h', desc: 'show this help' } }
 const COMMANDS = {
   validate: {
     usage: 'veneer validate <file>',
-    about: 'Validates a ruleset file with the Worker\'s schema and compiler; prints every error with its JSON path, and warnings.',
+    about: "Validates a ruleset file with the Worker's schema and compiler; prints every error with its JSON path, and warnings.",
     options: { json: { type: 'boolean', desc: 'print the result as JSON' } },
     run: validate,
   },
@@ -30,7 +33,11 @@ const COMMANDS = {
   pull: {
     usage: 'veneer pull [--local | --remote] [--version <v>] [--out <file>]',
     about: 'Prints the active ruleset (or a stored version) as JSON, or writes it to --out.',
-    options: { ...TARGET, version: { type: 'string', desc: 'a stored version instead of the active one' }, out: { type: 'string', desc: 'write to this file' } },
+    options: {
+      ...TARGET,
+      version: { type: 'string', desc: 'a stored version instead of the active one' },
+      out: { type: 'string', desc: 'write to this file' },
+    },
     run: pull,
   },
   diff: {
@@ -54,22 +61,38 @@ const COMMANDS = {
   'qa-token': {
     usage: 'veneer qa-token [--ttl 8h] [--sub <name>]',
     about: 'Mints a QA token (HS256, QA_SECRET from the environment or .dev.vars), at most 7 days. Prints only the token.',
-    options: { ttl: { type: 'string', desc: 'lifetime: 30m, 8h, 2d or seconds (default 8h, at most 7d)' }, sub: { type: 'string', desc: 'the subject (who it is for)' } },
+    options: {
+      ttl: { type: 'string', desc: 'lifetime: 30m, 8h, 2d or seconds (default 8h, at most 7d)' },
+      sub: { type: 'string', desc: 'the subject (who it is for)' },
+    },
     run: qaToken,
   },
   explain: {
     usage: 'veneer explain <context.json> [--ruleset <file>] [--local | --remote] [--json]',
-    about: 'Explains what a visitor gets: segments, and per placement the variant, the rule and the operations.\n' +
+    about:
+      'Explains what a visitor gets: segments, and per placement the variant, the rule and the operations.\n' +
       'The context is partial JSON, e.g. {"geo":{"country":"DE"},"device":{"type":"mobile"},"time":{"hour":20},"path":"/"}.\n' +
       '--local (default) runs the same decide code in Node with the ruleset from --ruleset or local KV; --remote calls POST api/explain.',
-    options: { ...TARGET, ruleset: { type: 'string', desc: 'explain this ruleset file instead of the active one' }, json: { type: 'boolean', desc: 'print the full trace as JSON' } },
+    options: {
+      ...TARGET,
+      ruleset: { type: 'string', desc: 'explain this ruleset file instead of the active one' },
+      json: { type: 'boolean', desc: 'print the full trace as JSON' },
+    },
     run: explainCmd,
   },
   'profile-token': {
-    usage: 'veneer profile-token --claim tier=gold [--claim interests=["run"]] [--ttl 1h] [--sub <id>] [--iss <issuer>] [--aud <audience>]',
-    about: 'Mints a site profile token (veneer_profile) for testing: HS256 with PROFILE_SECRET from the environment or .dev.vars.\n' +
+    usage:
+      'veneer profile-token --claim tier=gold [--claim interests=["run"]] [--ttl 1h] [--sub <id>] [--iss <issuer>] [--aud <audience>]',
+    about:
+      'Mints a site profile token (veneer_profile) for testing: HS256 with PROFILE_SECRET from the environment or .dev.vars.\n' +
       'Claim values are JSON when they parse as JSON, else strings. Prints only the token.',
-    options: { claim: { type: 'string', multiple: true, desc: 'a claim, name=value (repeatable)' }, ttl: { type: 'string', desc: 'lifetime (default 1h)' }, sub: { type: 'string', desc: 'the subject' }, iss: { type: 'string', desc: 'the issuer (settings.profile.issuer)' }, aud: { type: 'string', desc: 'the audience (settings.profile.audience)' } },
+    options: {
+      claim: { type: 'string', multiple: true, desc: 'a claim, name=value (repeatable)' },
+      ttl: { type: 'string', desc: 'lifetime (default 1h)' },
+      sub: { type: 'string', desc: 'the subject' },
+      iss: { type: 'string', desc: 'the issuer (settings.profile.issuer)' },
+      aud: { type: 'string', desc: 'the audience (settings.profile.audience)' },
+    },
     run: profileToken,
   },
 }
@@ -80,12 +103,17 @@ function helpText(name) {
     return `veneer: manage Veneer rulesets, QA and test tokens.\n\nUsage: veneer <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nveneer <command> --help shows a command's options.\nExit codes: 0 ok, 1 validation or usage failure, 2 remote or I/O failure.`
   }
   const c = COMMANDS[name]
-  const opts = Object.entries({ ...c.options, ...HELP }).map(([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}`.padEnd(26) + o.desc)
+  const opts = Object.entries({ ...c.options, ...HELP }).map(
+    ([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}`.padEnd(26) + o.desc,
+  )
   return `Usage: ${c.usage}\n\n${c.about}\n\nOptions:\n${opts.join('\n')}`
 }
 
 /** Runs the CLI; resolves to the exit code. `out`/`err` are injectable for tests. */
-export async function main(argv, io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) }) {
+export async function main(
+  argv,
+  io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) },
+) {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(helpText(rest[0] in COMMANDS ? rest[0] : undefined))
@@ -99,7 +127,10 @@ export async function main(argv, io = { out: (s) => process.stdout.write(`${s}\n
   let parsed
   try {
     const options = Object.fromEntries(
-      Object.entries({ ...command.options, ...HELP }).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
+      Object.entries({ ...command.options, ...HELP }).map(([k, o]) => [
+        k,
+        { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+      ]),
     )
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true })
   } catch (err) {

@@ -16,7 +16,10 @@ export function remoteTarget(flags) {
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
   if ((token === undefined || token === '') && local) token = readDevVars().ADMIN_TOKEN
   if (token === undefined || token === '') {
-    throw new CliError(EXIT.USAGE, 'set VENEER_ADMIN_TOKEN to the Worker\'s ADMIN_TOKEN (for a local Worker, .dev.vars is read too)')
+    throw new CliError(
+      EXIT.USAGE,
+      "set VENEER_ADMIN_TOKEN to the Worker's ADMIN_TOKEN (for a local Worker, .dev.vars is read too)",
+    )
   }
   return { base: url.origin + url.pathname.replace(/\/+$/, ''), token }
 }
@@ -35,7 +38,11 @@ export async function callApi(target, method, path, body, { raw = false, headers
   try {
     res = await fetch(`${target.base}/__veneer/api${path}`, {
       method,
-      headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     })
@@ -58,7 +65,8 @@ export async function callApi(target, method, path, body, { raw = false, headers
     err = { error: `http_${res.status}`, details: text.slice(0, 200) }
   }
   if (res.status === 401) throw new CliError(EXIT.REMOTE, `the admin token was refused (401): check VENEER_ADMIN_TOKEN`)
-  if (res.status === 503 && err.error === 'admin_disabled') throw new CliError(EXIT.REMOTE, 'the admin API is off on this Worker: ADMIN_TOKEN is not set there')
+  if (res.status === 503 && err.error === 'admin_disabled')
+    throw new CliError(EXIT.REMOTE, 'the admin API is off on this Worker: ADMIN_TOKEN is not set there')
   const code = [400, 404, 405, 409, 413, 422].includes(res.status) ? EXIT.INVALID : EXIT.REMOTE
   throw new CliError(code, `${method} ${path} failed: ${res.status} ${err.error ?? ''}\n${issuesText(err.details)}`)
 }

@@ -11,17 +11,31 @@ export async function validate(positionals, flags, io) {
   const { validateText, summarize } = await lib()
   const v = validateText(text)
   if (flags.json) {
-    io.out(JSON.stringify(v.ok ? { ok: true, errors: [], warnings: v.warnings, summary: summarize(v.ruleset) } : { ok: false, errors: v.issues, warnings: v.warnings }, null, 2))
+    io.out(
+      JSON.stringify(
+        v.ok
+          ? { ok: true, errors: [], warnings: v.warnings, summary: summarize(v.ruleset) }
+          : { ok: false, errors: v.issues, warnings: v.warnings },
+        null,
+        2,
+      ),
+    )
     return v.ok ? EXIT.OK : EXIT.INVALID
   }
   if (!v.ok) {
-    printIssues(io, `✗ ${file} is ${v.kind === 'invalid_json' ? 'not valid JSON' : 'not a valid ruleset'} (${v.issues.length} problem${v.issues.length === 1 ? '' : 's'}):`, v.issues)
+    printIssues(
+      io,
+      `✗ ${file} is ${v.kind === 'invalid_json' ? 'not valid JSON' : 'not a valid ruleset'} (${v.issues.length} problem${v.issues.length === 1 ? '' : 's'}):`,
+      v.issues,
+    )
     return EXIT.INVALID
   }
   const s = summarize(v.ruleset)
-  io.out(`✓ ${file} is valid: ${s.segments} segments, ${s.placements} placements, ${s.goals} goals, ${s.experiments.length} experiments`)
+  io.out(
+    `✓ ${file} is valid: ${s.segments} segments, ${s.placements} placements, ${s.goals} goals, ${s.experiments.length} experiments`,
+  )
   for (const w of v.warnings) io.out(`warning ${w.path === '' ? '(root)' : w.path}: ${w.message}`)
-  io.out('(selectors were checked against the HTMLRewriter subset; the Worker also asks workerd\'s parser on publish)')
+  io.out("(selectors were checked against the HTMLRewriter subset; the Worker also asks workerd's parser on publish)")
   return EXIT.OK
 }
 
@@ -44,18 +58,30 @@ export async function push(positionals, flags, io) {
   const { v } = await validateFile(file, io, { quiet: true })
   const { publishDocument } = await lib()
   const out = await withLocalRules(flags, (store) => publishDocument(store, v.doc, { note: flags.note }))
-  io.out(`published ${out.version} to local KV${out.previous ? ` (was ${out.previous})` : ''}; a running \`wrangler dev\` serves it within settings.refreshSeconds`)
+  io.out(
+    `published ${out.version} to local KV${out.previous ? ` (was ${out.previous})` : ''}; a running \`wrangler dev\` serves it within settings.refreshSeconds`,
+  )
   return EXIT.OK
 }
 
 async function activeText(flags, version) {
   if (mode(flags) === 'remote') {
     const target = remoteTarget(flags)
-    return callApi(target, 'GET', version === undefined ? '/ruleset' : `/ruleset?version=${encodeURIComponent(version)}`, undefined, { raw: true })
+    return callApi(
+      target,
+      'GET',
+      version === undefined ? '/ruleset' : `/ruleset?version=${encodeURIComponent(version)}`,
+      undefined,
+      { raw: true },
+    )
   }
   const { RULESET_KEY, versionKey } = await lib()
   const text = await withLocalRules(flags, (store) => store.get(version === undefined ? RULESET_KEY : versionKey(version)))
-  if (text === null) throw new CliError(EXIT.INVALID, version === undefined ? 'no ruleset is published in local KV' : `no stored version "${version}" in local KV`)
+  if (text === null)
+    throw new CliError(
+      EXIT.INVALID,
+      version === undefined ? 'no ruleset is published in local KV' : `no stored version "${version}" in local KV`,
+    )
   return text
 }
 
@@ -111,7 +137,11 @@ export async function rollback(positionals, flags, io) {
     const text = await store.get(versionKey(version))
     if (text === null) return { ok: false }
     const check = compileRulesetText(text)
-    if (!check.ok) throw new CliError(EXIT.INVALID, `stored version ${version} does not validate any more: ${check.issues[0].path}: ${check.issues[0].message}`)
+    if (!check.ok)
+      throw new CliError(
+        EXIT.INVALID,
+        `stored version ${version} does not validate any more: ${check.issues[0].path}: ${check.issues[0].message}`,
+      )
     return rollbackTo(store, version)
   })
   if (!out.ok) throw new CliError(EXIT.INVALID, `no stored version "${version}" in local KV`)
@@ -119,7 +149,7 @@ export async function rollback(positionals, flags, io) {
   return EXIT.OK
 }
 
-export async function versions(positionals, flags, io) {
+export async function versions(_positionals, flags, io) {
   let list
   if (mode(flags) === 'remote') list = await callApi(remoteTarget(flags), 'GET', '/ruleset/versions')
   else {
@@ -129,7 +159,8 @@ export async function versions(positionals, flags, io) {
   if (flags.json) io.out(JSON.stringify(list, null, 2))
   else {
     io.out(`active: ${list.active ?? '(none)'}`)
-    for (const v of list.versions) io.out(`${v.version === list.active ? '*' : ' '} ${v.version}  ${v.publishedAt}  ${v.size} B${v.note ? `  ${v.note}` : ''}`)
+    for (const v of list.versions)
+      io.out(`${v.version === list.active ? '*' : ' '} ${v.version}  ${v.publishedAt}  ${v.size} B${v.note ? `  ${v.note}` : ''}`)
   }
   return EXIT.OK
 }

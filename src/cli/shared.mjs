@@ -30,7 +30,11 @@ export async function validateFile(file, io, { quiet = false } = {}) {
   const { validateText, summarize } = await lib()
   const v = validateText(text)
   if (!v.ok) {
-    printIssues(io, `✗ ${file} is ${v.kind === 'invalid_json' ? 'not valid JSON' : 'not a valid ruleset'} (${v.issues.length} problem${v.issues.length === 1 ? '' : 's'}):`, v.issues)
+    printIssues(
+      io,
+      `✗ ${file} is ${v.kind === 'invalid_json' ? 'not valid JSON' : 'not a valid ruleset'} (${v.issues.length} problem${v.issues.length === 1 ? '' : 's'}):`,
+      v.issues,
+    )
     throw new CliError(EXIT.INVALID, `${file} was not ${quiet ? 'published' : 'accepted'}`)
   }
   for (const w of v.warnings) io.err(`warning ${w.path === '' ? '(root)' : w.path}: ${w.message}`)

@@ -60,7 +60,13 @@ export function readConsent(headers: Headers, settings: SettingsDoc, country: st
   const optInHere = optInApplies(settings, country)
   const explicit = parseConsentValue(readCookie(headers.get('cookie'), CONSENT_COOKIE))
   if (explicit !== undefined) {
-    return { personalization: explicit.has('personalization'), analytics: explicit.has('analytics'), gpc, source: 'cookie', optInHere }
+    return {
+      personalization: explicit.has('personalization'),
+      analytics: explicit.has('analytics'),
+      gpc,
+      source: 'cookie',
+      optInHere,
+    }
   }
   if (gpc) return { personalization: false, analytics: false, gpc, source: 'gpc', optInHere }
   const granted = !optInHere

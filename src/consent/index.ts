@@ -1,3 +1,21 @@
-export { consentValue, optInApplies, parseConsentValue, readConsent, type ConsentReading, type ConsentSource, type Purpose } from './consent'
-export { CONSENT_COOKIE, PROFILE_COOKIE, QA_COOKIE, VENEER_COOKIES, VISITOR_COOKIE, clearCookie, isLocalHttp, readCookie, serializeCookie } from './cookies'
+export {
+  consentValue,
+  optInApplies,
+  parseConsentValue,
+  readConsent,
+  type ConsentReading,
+  type ConsentSource,
+  type Purpose,
+} from './consent'
+export {
+  CONSENT_COOKIE,
+  PROFILE_COOKIE,
+  QA_COOKIE,
+  VENEER_COOKIES,
+  VISITOR_COOKIE,
+  clearCookie,
+  isLocalHttp,
+  readCookie,
+  serializeCookie,
+} from './cookies'
 export { TOKEN_TTL_SECONDS, checkFormToken, formToken, sameOriginPost } from './csrf'

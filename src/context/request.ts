@@ -22,7 +22,6 @@ export function primaryLanguage(header: string | null): string | undefined {
   return best
 }
 
-
 /** Request attributes: path (decoded), host, query, language, referrer and UTM tags. */
 export function requestContext(url: URL, headers: Headers): RequestContext {
   const query: Record<string, string> = {}

@@ -2,7 +2,13 @@ import type { TimeContext } from './types'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 const WEEKDAY: Record<string, TimeContext['dayOfWeek']> = {
-  Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun',
+  Mon: 'mon',
+  Tue: 'tue',
+  Wed: 'wed',
+  Thu: 'thu',
+  Fri: 'fri',
+  Sat: 'sat',
+  Sun: 'sun',
 }
 
 // Intl.DateTimeFormat construction is the expensive part: one per timezone per isolate.
@@ -15,8 +21,13 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
       f = new Intl.DateTimeFormat('en-US', {
         timeZone,
         hourCycle: 'h23',
-        year: 'numeric', month: '2-digit', day: '2-digit',
-        hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        weekday: 'short',
       })
     } catch {
       f = null // unknown zone name: fall back to UTC
@@ -49,8 +60,12 @@ export function localTime(at: Date, timeZone: string | undefined): TimeContext {
   if (f === null) return utcTime(at)
   const parts: Record<string, string> = {}
   for (const p of f.formatToParts(at)) parts[p.type] = p.value
-  const y = Number(parts.year), mo = Number(parts.month), d = Number(parts.day)
-  const h = Number(parts.hour), mi = Number(parts.minute), s = Number(parts.second)
+  const y = Number(parts.year),
+    mo = Number(parts.month),
+    d = Number(parts.day)
+  const h = Number(parts.hour),
+    mi = Number(parts.minute),
+    s = Number(parts.second)
   const offsetMin = Math.round((Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(at.getTime() / 1000) * 1000) / 60000)
   const sign = offsetMin < 0 ? '-' : '+'
   const abs = Math.abs(offsetMin)

@@ -27,14 +27,26 @@ function decidePlacement(pl: CompiledPlacement, ctx: Context, hooks: DecideHooks
         placement: pl.id,
         variant: outcome.variant,
         experiment: exp.id,
-        reason: { kind: 'experiment', rule: rule.index, experiment: exp.id, bucket: outcome.bucket, sticky: outcome.sticky, layer: outcome.layer },
+        reason: {
+          kind: 'experiment',
+          rule: rule.index,
+          experiment: exp.id,
+          bucket: outcome.bucket,
+          sticky: outcome.sticky,
+          layer: outcome.layer,
+        },
       }
     }
     if (!outcome.enter && outcome.fallThrough === true) continue
     return {
       placement: pl.id,
       variant: CONTROL,
-      reason: { kind: 'experiment-skipped', rule: rule.index, experiment: exp.id, why: outcome.enter ? 'assigned variant no longer exists' : outcome.why },
+      reason: {
+        kind: 'experiment-skipped',
+        rule: rule.index,
+        experiment: exp.id,
+        why: outcome.enter ? 'assigned variant no longer exists' : outcome.why,
+      },
     }
   }
   return { placement: pl.id, variant: CONTROL, reason: { kind: 'default' } }

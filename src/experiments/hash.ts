@@ -25,7 +25,8 @@ export function murmur3(key: string, seed = 0): number {
   const blocks = len & ~3
   let h = seed >>> 0
   for (let i = 0; i < blocks; i += 4) {
-    const k = (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24)
+    const k =
+      (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24)
     h ^= mixK(k)
     h = (h << 13) | (h >>> 19)
     h = (Math.imul(h, 5) + 0xe6546b64) | 0

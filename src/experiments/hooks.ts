@@ -16,7 +16,11 @@ export function inHoldout(percent: number, visitorId: string): boolean {
  * the split (any weight, so weight changes keep people where they are) and still a variant of
  * the placement (or `control`). A removed arm yields undefined: the visitor is bucketed afresh.
  */
-function stickyArm(exp: ExperimentDoc, placement: CompiledPlacement, assignments: Readonly<Record<string, string>>): string | undefined {
+function stickyArm(
+  exp: ExperimentDoc,
+  placement: CompiledPlacement,
+  assignments: Readonly<Record<string, string>>,
+): string | undefined {
   if (!Object.hasOwn(assignments, exp.id)) return undefined
   const arm = assignments[exp.id]
   if (arm === undefined || !Object.hasOwn(exp.split, arm)) return undefined
@@ -48,7 +52,9 @@ export function experimentHooks(ruleset: CompiledRuleset, _ctx: Context, state: 
   const layerPick = (layer: string): string | undefined => {
     if (layerPicks.has(layer)) return layerPicks.get(layer)
     const members: readonly LayerMember[] = layers.get(layer) ?? []
-    let pick = members.find((m) => windowState(m.experiment, at) === 'running' && stickyArm(m.experiment, m.placement, assignments) !== undefined)?.experiment.id
+    let pick = members.find(
+      (m) => windowState(m.experiment, at) === 'running' && stickyArm(m.experiment, m.placement, assignments) !== undefined,
+    )?.experiment.id
     if (pick === undefined && members.length > 0) {
       const slice = Math.min(members.length - 1, Math.floor(unitHash('layer', layer, visitorId) * members.length))
       pick = members[slice]?.experiment.id

@@ -29,7 +29,8 @@ export function layerIndex(ruleset: CompiledRuleset): LayerIndex {
       layers.set(experiment.layer, members)
     }
   }
-  for (const members of layers.values()) members.sort((a, b) => (a.experiment.id < b.experiment.id ? -1 : a.experiment.id > b.experiment.id ? 1 : 0))
+  for (const members of layers.values())
+    members.sort((a, b) => (a.experiment.id < b.experiment.id ? -1 : a.experiment.id > b.experiment.id ? 1 : 0))
   index = layers
   cache.set(ruleset, index)
   return index

@@ -30,7 +30,10 @@ export function parseKeyringSpec(spec: string): [string, string][] {
 }
 
 async function importHmac(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ])
 }
 
 // Keys are imported once per isolate and secret value (STYLE 7): the secret rarely changes.

@@ -1,4 +1,13 @@
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  importJWK,
+  jwtVerify,
+  type JWK,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose'
 import type { Env } from '../env'
 import type { SettingsDoc } from '../rules/schema'
 import { logWarn } from '../util/log'
@@ -57,7 +66,12 @@ function profileClaims(payload: Record<string, unknown>): Record<string, unknown
  * (bad signature, `alg: none`, HS/RS confusion, unknown kid, expired, not yet valid, wrong
  * `iss`/`aud`, garbage, oversized) and when no key is configured. Never throws.
  */
-export async function verifyProfileToken(env: Env, settings: SettingsDoc, token: string, now: Date = new Date()): Promise<Record<string, unknown> | undefined> {
+export async function verifyProfileToken(
+  env: Env,
+  settings: SettingsDoc,
+  token: string,
+  now: Date = new Date(),
+): Promise<Record<string, unknown> | undefined> {
   if (token.length === 0 || token.length > MAX_PROFILE_TOKEN) return undefined
   try {
     const header = decodeProtectedHeader(token)
@@ -116,9 +130,12 @@ export async function mintProfileToken(o: MintProfileOptions): Promise<string> {
   if (o.subject !== undefined) jwt = jwt.setSubject(o.subject)
   if (o.privateJwk !== undefined) {
     const alg = o.alg ?? o.privateJwk.alg
-    if (alg === undefined || !(ASYMMETRIC_ALGS as readonly string[]).includes(alg)) throw new TypeError('alg must be ES256, RS256 or EdDSA')
+    if (alg === undefined || !(ASYMMETRIC_ALGS as readonly string[]).includes(alg))
+      throw new TypeError('alg must be ES256, RS256 or EdDSA')
     const key = await importJWK(o.privateJwk, alg)
-    return jwt.setProtectedHeader({ alg, typ: 'JWT', ...(o.privateJwk.kid === undefined ? {} : { kid: o.privateJwk.kid }) }).sign(key)
+    return jwt
+      .setProtectedHeader({ alg, typ: 'JWT', ...(o.privateJwk.kid === undefined ? {} : { kid: o.privateJwk.kid }) })
+      .sign(key)
   }
   if (o.secret === undefined || o.secret === '') throw new TypeError('give a secret (HS256) or a privateJwk')
   return jwt.setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(o.secret))

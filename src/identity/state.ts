@@ -1,4 +1,12 @@
-import { PROFILE_COOKIE, VISITOR_COOKIE, clearCookie, readCookie, readConsent, serializeCookie, type ConsentReading } from '../consent'
+import {
+  PROFILE_COOKIE,
+  VISITOR_COOKIE,
+  clearCookie,
+  readCookie,
+  readConsent,
+  serializeCookie,
+  type ConsentReading,
+} from '../consent'
 import type { VisitorState } from '../context/types'
 import type { Env } from '../env'
 import { compileGlobs, type PathMatcher } from '../rules/glob'
@@ -37,13 +45,21 @@ let warnedNoSecret = false
  * consent neither token is even verified. A missing or bad visitor token gives a fresh visitor
  * (`isNew`). A session starts after {@link SESSION_IDLE_SECONDS} idle.
  */
-export async function readIdentity(headers: Headers, env: Env, settings: SettingsDoc, country: string | undefined, now: Date): Promise<Identity> {
+export async function readIdentity(
+  headers: Headers,
+  env: Env,
+  settings: SettingsDoc,
+  country: string | undefined,
+  now: Date,
+): Promise<Identity> {
   const nowSec = Math.floor(now.getTime() / 1000)
   const consent = readConsent(headers, settings, country)
   const cookieHeader = headers.get('cookie')
   const visitorToken = readCookie(cookieHeader, VISITOR_COOKIE)
   const base = { consent, hadVisitorCookie: visitorToken !== undefined, nowSec }
-  const consentOnly: VisitorState = { consent: { personalization: consent.personalization, analytics: consent.analytics, gpc: consent.gpc } }
+  const consentOnly: VisitorState = {
+    consent: { personalization: consent.personalization, analytics: consent.analytics, gpc: consent.gpc },
+  }
   if (!consent.personalization) return remember({ ...base, state: consentOnly })
 
   const ringPromise = keyringFor(env.VISITOR_SECRET)
@@ -125,7 +141,11 @@ export function mergeAssignments(record: VisitorRecord, assignments: Record<stri
 }
 
 /** The refreshed `veneer_visitor` Set-Cookie for a record, stamped as seen now. */
-export async function visitorSetCookie(identity: Identity, settings: SettingsDoc, requestUrl: string): Promise<string | undefined> {
+export async function visitorSetCookie(
+  identity: Identity,
+  settings: SettingsDoc,
+  requestUrl: string,
+): Promise<string | undefined> {
   const { record, ring } = identity
   if (record === undefined || ring === undefined) return undefined
   record.lastSeen = identity.nowSec

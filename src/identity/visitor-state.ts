@@ -18,7 +18,12 @@ function requestTime(contextual: ContextualContext): Date {
  * bad-cookie visitor), `behavior` as of BEFORE this page view, `profile` and `assignments`.
  * Without it: consent only. Never throws: a fault gives a consent-only state.
  */
-export async function readVisitorState(request: Request, env: Env, settings: SettingsDoc, contextual: ContextualContext): Promise<VisitorState> {
+export async function readVisitorState(
+  request: Request,
+  env: Env,
+  settings: SettingsDoc,
+  contextual: ContextualContext,
+): Promise<VisitorState> {
   try {
     return (await readIdentity(request.headers, env, settings, contextual.geo.country, requestTime(contextual))).state
   } catch (err) {
@@ -33,12 +38,24 @@ export async function readVisitorState(request: Request, env: Env, settings: Set
  * the sticky assignments (`state.assignments` plus this decision's experiment placements; QA
  * overrides are never persisted). Without consent, only the deletion of a leftover cookie.
  */
-export async function visitorCookies(request: Request, env: Env, settings: SettingsDoc, state: VisitorState, decision: Decision | undefined): Promise<string[]> {
+export async function visitorCookies(
+  request: Request,
+  env: Env,
+  settings: SettingsDoc,
+  state: VisitorState,
+  decision: Decision | undefined,
+): Promise<string[]> {
   try {
     let identity = identityOf(state)
     if (identity === undefined) {
       // A state this module did not produce (e.g. a copy): read the cookies again.
-      const fresh = await readIdentity(request.headers, env, settings, (request as { cf?: { country?: string } }).cf?.country, new Date())
+      const fresh = await readIdentity(
+        request.headers,
+        env,
+        settings,
+        (request as { cf?: { country?: string } }).cf?.country,
+        new Date(),
+      )
       identity = { ...fresh, state }
     }
     if (!state.consent.personalization || !identity.consent.personalization) return visitorClearCookie(identity, request.url)
@@ -57,4 +74,3 @@ export async function visitorCookies(request: Request, env: Env, settings: Setti
     return []
   }
 }
-

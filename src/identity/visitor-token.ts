@@ -27,7 +27,11 @@ export const MAX_ASSIGNMENTS = 50
 export const MAX_CATEGORIES = 20
 export const MAX_COUNT = 1_000_000_000
 
-const Name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/)
+const Name = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/)
 const Count = z.number().int().min(0).max(MAX_COUNT)
 const Epoch = z.number().int().min(0).max(1e11)
 const Payload = z.object({
@@ -40,7 +44,10 @@ const Payload = z.object({
   ca: Count,
   pu: Count,
   le: Name.optional(),
-  as: z.array(z.tuple([Name, Name])).max(MAX_ASSIGNMENTS * 2).optional(),
+  as: z
+    .array(z.tuple([Name, Name]))
+    .max(MAX_ASSIGNMENTS * 2)
+    .optional(),
 })
 
 /** A fresh random visitor id: 128 bits, base64url (22 characters). */
@@ -61,7 +68,16 @@ export function newVisitorRecord(nowSec: number): VisitorRecord {
 
 function payloadOf(r: VisitorRecord): Record<string, unknown> {
   const b = r.behavior
-  const p: Record<string, unknown> = { sub: r.id, fs: r.firstSeen, ls: r.lastSeen, ss: r.sessions, pv: b.pageViews, vw: b.views, ca: b.cartAdds, pu: b.purchases }
+  const p: Record<string, unknown> = {
+    sub: r.id,
+    fs: r.firstSeen,
+    ls: r.lastSeen,
+    ss: r.sessions,
+    pv: b.pageViews,
+    vw: b.views,
+    ca: b.cartAdds,
+    pu: b.purchases,
+  }
   if (b.lastEvent !== undefined) p.le = b.lastEvent
   if (r.assignments.length > 0) p.as = r.assignments
   return p
@@ -116,7 +132,11 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       if (key === undefined) throw new Error('unknown kid')
       return key
     }
-    const { payload } = await jwtVerify(token, getKey, { algorithms: ['HS256'], requiredClaims: ['exp', 'iat'], currentDate: new Date(nowSec * 1000) })
+    const { payload } = await jwtVerify(token, getKey, {
+      algorithms: ['HS256'],
+      requiredClaims: ['exp', 'iat'],
+      currentDate: new Date(nowSec * 1000),
+    })
     const parsed = Payload.safeParse(payload)
     if (!parsed.success) return undefined
     const p = parsed.data

@@ -37,7 +37,9 @@ function goalIndex(ruleset: CompiledRuleset): GoalIndex {
 
 /** Ids of the path goals reached by serving `path`. */
 export function pathGoals(ruleset: CompiledRuleset, path: string): string[] {
-  return goalIndex(ruleset).paths.filter((g) => g.matches(path)).map((g) => g.id)
+  return goalIndex(ruleset)
+    .paths.filter((g) => g.matches(path))
+    .map((g) => g.id)
 }
 
 /**
@@ -65,7 +67,13 @@ export function isQaDecision(decision: Decision): boolean {
  * pages with placements (when a holdout is configured) and the path goals the page reaches.
  * Exposures come before conversions, so a conversion on the page of a first exposure counts.
  */
-export function pageViewEvents(ruleset: CompiledRuleset, path: string, decision: Decision, visitor: string | undefined, at: number): MeasureEvent[] {
+export function pageViewEvents(
+  ruleset: CompiledRuleset,
+  path: string,
+  decision: Decision,
+  visitor: string | undefined,
+  at: number,
+): MeasureEvent[] {
   const events: MeasureEvent[] = []
   for (const p of decision.placements) {
     const kind = p.reason.kind

@@ -28,13 +28,22 @@ export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
   switch (b.kind) {
     case 'exposure':
       if (isText(b.visitor) && isText(b.experiment) && isText(b.variant) && isText(b.placement)) {
-        return { kind: 'exposure', visitor: b.visitor, experiment: b.experiment, variant: b.variant, placement: b.placement, at: b.at }
+        return {
+          kind: 'exposure',
+          visitor: b.visitor,
+          experiment: b.experiment,
+          variant: b.variant,
+          placement: b.placement,
+          at: b.at,
+        }
       }
       return undefined
     case 'conversion': {
       if (!isText(b.visitor) || !isText(b.goal)) return undefined
       const value = typeof b.value === 'number' && Number.isFinite(b.value) ? b.value : undefined
-      return value === undefined ? { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at } : { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at, value }
+      return value === undefined
+        ? { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at }
+        : { kind: 'conversion', visitor: b.visitor, goal: b.goal, at: b.at, value }
     }
     case 'served': {
       if (!isText(b.placement) || !isText(b.variant) || !isSource(b.source)) return undefined
@@ -49,7 +58,8 @@ export function parseMeasureEvent(body: unknown): MeasureEvent | undefined {
 /** Sends events to the `EVENTS` queue: one message for up to 100 events, in one `sendBatch`. */
 export async function sendEvents(queue: Queue<unknown>, events: readonly MeasureEvent[]): Promise<void> {
   const messages: { body: MeasureMessage }[] = []
-  for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE) messages.push({ body: { v: 1, events: events.slice(i, i + EVENTS_PER_MESSAGE) } })
+  for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE)
+    messages.push({ body: { v: 1, events: events.slice(i, i + EVENTS_PER_MESSAGE) } })
   const [only, ...more] = messages
   if (only === undefined) return
   if (more.length === 0) await queue.send(only.body)

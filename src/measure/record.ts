@@ -32,7 +32,12 @@ function sinkFor(env: Env): ((events: MeasureEvent[]) => Promise<void>) | undefi
  * not a QA decision, and something to record (a placement, or a visitor who may reach a goal).
  */
 export function mayRecordPageView(ctx: Context, decision: Decision): boolean {
-  return ctx.consent.analytics && !ctx.device.isBot && !isQaDecision(decision) && (decision.placements.length > 0 || knownVisitor(ctx) !== undefined)
+  return (
+    ctx.consent.analytics &&
+    !ctx.device.isBot &&
+    !isQaDecision(decision) &&
+    (decision.placements.length > 0 || knownVisitor(ctx) !== undefined)
+  )
 }
 
 /** The visitor id, when the context carries one (personalization consent and `veneer_visitor`). */
@@ -45,7 +50,13 @@ function knownVisitor(ctx: Context): string | undefined {
  * Records one page view now and resolves when it is stored (or queued). The awaited form of
  * `recordPageView`, for tests and callers with their own `waitUntil`. Never rejects.
  */
-export async function measurePageView(env: Env, ruleset: CompiledRuleset, ctx: Context, decision: Decision, at: number = Date.now()): Promise<void> {
+export async function measurePageView(
+  env: Env,
+  ruleset: CompiledRuleset,
+  ctx: Context,
+  decision: Decision,
+  at: number = Date.now(),
+): Promise<void> {
   try {
     if (!mayRecordPageView(ctx, decision)) return
     const sink = sinkFor(env)
@@ -87,7 +98,13 @@ export interface VisitorEvent {
  * Records the conversions one visitor event reaches and resolves when stored (or queued).
  * The awaited form of `recordVisitorEvent`. Never rejects.
  */
-export async function measureVisitorEvent(env: Env, ruleset: CompiledRuleset, visitorId: string, event: VisitorEvent, at: number = Date.now()): Promise<void> {
+export async function measureVisitorEvent(
+  env: Env,
+  ruleset: CompiledRuleset,
+  visitorId: string,
+  event: VisitorEvent,
+  at: number = Date.now(),
+): Promise<void> {
   try {
     if (typeof visitorId !== 'string' || visitorId === '') return
     const goals = eventGoals(ruleset, [event.type, event.goal])
@@ -97,7 +114,12 @@ export async function measureVisitorEvent(env: Env, ruleset: CompiledRuleset, vi
     if (sink === undefined || hash === undefined) return
     const visitor = await hash(visitorId)
     const value = typeof event.value === 'number' && Number.isFinite(event.value) ? event.value : undefined
-    await sink(goals.map((goal): MeasureEvent => (value === undefined ? { kind: 'conversion', visitor, goal, at } : { kind: 'conversion', visitor, goal, at, value })))
+    await sink(
+      goals.map(
+        (goal): MeasureEvent =>
+          value === undefined ? { kind: 'conversion', visitor, goal, at } : { kind: 'conversion', visitor, goal, at, value },
+      ),
+    )
   } catch (err) {
     logError('measure_event_failed', err, { queued: env.EVENTS !== undefined })
   }

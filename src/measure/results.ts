@@ -24,7 +24,14 @@ export function experimentConfig(ruleset: CompiledRuleset | undefined, experimen
   if (experimentId === HOLDOUT_EXPERIMENT) {
     const h = ruleset.settings.holdoutPercent
     if (!(h > 0)) return undefined
-    return { placement: null, split: [[HOLDOUT_VARIANT, h], [PERSONALIZED_VARIANT, 100 - h]], control: HOLDOUT_VARIANT }
+    return {
+      placement: null,
+      split: [
+        [HOLDOUT_VARIANT, h],
+        [PERSONALIZED_VARIANT, 100 - h],
+      ],
+      control: HOLDOUT_VARIANT,
+    }
   }
   for (const pl of ruleset.doc.placements) {
     for (const rule of pl.rules) {
@@ -53,7 +60,9 @@ export interface ExperimentCounts {
 export async function readCounts(db: D1Database, experimentId: string): Promise<ExperimentCounts> {
   const [arms, conversions, days, placement] = await db.batch<Record<string, unknown>>([
     db.prepare('SELECT variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY variant').bind(experimentId),
-    db.prepare('SELECT variant, goal, COUNT(*) AS n FROM conversions WHERE experiment = ?1 GROUP BY variant, goal').bind(experimentId),
+    db
+      .prepare('SELECT variant, goal, COUNT(*) AS n FROM conversions WHERE experiment = ?1 GROUP BY variant, goal')
+      .bind(experimentId),
     db
       .prepare(
         "SELECT strftime('%Y-%m-%d', exposed_at / 1000, 'unixepoch') AS day, variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY day, variant ORDER BY day, variant",
@@ -70,7 +79,8 @@ export async function readCounts(db: D1Database, experimentId: string): Promise<
     byGoal.set(str(r.goal), num(r.n))
     counts.conversions.set(str(r.variant), byGoal)
   }
-  for (const r of days?.results ?? []) counts.exposuresByDay.push({ day: str(r.day), variant: str(r.variant), visitors: num(r.n) })
+  for (const r of days?.results ?? [])
+    counts.exposuresByDay.push({ day: str(r.day), variant: str(r.variant), visitors: num(r.n) })
   const p = placement?.results[0]?.placement
   counts.placement = typeof p === 'string' ? p : null
   return counts
@@ -79,9 +89,19 @@ export async function readCounts(db: D1Database, experimentId: string): Promise<
 /** One goal of one arm against the control arm. */
 export function compareGoal(goal: string, x: number, n: number, xc: number, nc: number, isControl: boolean): GoalComparison {
   const rate = n > 0 ? x / n : null
-  const base: GoalComparison = { goal, conversions: x, rate, absoluteLift: null, relativeLift: null, ci95: null, pValue: null, significant: false }
+  const base: GoalComparison = {
+    goal,
+    conversions: x,
+    rate,
+    absoluteLift: null,
+    relativeLift: null,
+    ci95: null,
+    pValue: null,
+    significant: false,
+  }
   if (isControl) return base
-  if (n === 0 || nc === 0) return { ...base, note: n === 0 ? 'no visitors in this arm yet' : 'no visitors in the control arm yet' }
+  if (n === 0 || nc === 0)
+    return { ...base, note: n === 0 ? 'no visitors in this arm yet' : 'no visitors in the control arm yet' }
   if (x === 0 && xc === 0) return { ...base, note: 'no conversions in either arm yet' }
   if (!enoughData(x, n, xc, nc)) return { ...base, note: NOT_ENOUGH_DATA }
   const test = twoProportionZTest(x, n, xc, nc)
@@ -118,7 +138,10 @@ export function sampleRatio(arms: readonly ArmResult[], notes: string[]): Sample
     srm.mismatch = true
     srm.note = `visitors in variants outside the configured split: ${outside.map((a) => a.variant).join(', ')} (was the split changed?)`
   }
-  if (srm.mismatch) notes.push('sample-ratio mismatch: the observed split differs from the configured one, so the comparison may be biased; check assignment and recording before trusting lifts')
+  if (srm.mismatch)
+    notes.push(
+      'sample-ratio mismatch: the observed split differs from the configured one, so the comparison may be biased; check assignment and recording before trusting lifts',
+    )
   return srm
 }
 
@@ -136,7 +159,8 @@ export function buildResults(
 ): ExperimentResults | undefined {
   if (config === undefined && counts.visitors.size === 0) return undefined
   const notes: string[] = []
-  if (config === undefined) notes.push('this experiment is not in the active ruleset: its configured split is unknown, so there is no sample-ratio check')
+  if (config === undefined)
+    notes.push('this experiment is not in the active ruleset: its configured split is unknown, so there is no sample-ratio check')
   const weights = new Map(config?.split ?? [])
   const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0)
   const seen = [...counts.visitors.keys()].sort()
@@ -163,7 +187,8 @@ export function buildResults(
   const total = arms.reduce((a, b) => a + b.visitors, 0)
   if (total === 0) notes.push('no exposures recorded yet')
   const srm = config === undefined ? null : sampleRatio(arms, notes)
-  if (goals.length > 1 && arms.length > 1) notes.push(`${goals.length} goals are tested, each at 5%: expect some false positives across goals`)
+  if (goals.length > 1 && arms.length > 1)
+    notes.push(`${goals.length} goals are tested, each at 5%: expect some false positives across goals`)
   return {
     experiment: experimentId,
     placement: config === undefined ? counts.placement : config.placement,
@@ -176,7 +201,11 @@ export function buildResults(
 }
 
 /** Reads and computes an experiment's results; undefined when the experiment is unknown. */
-export async function experimentResults(db: D1Database, ruleset: CompiledRuleset | undefined, experimentId: string): Promise<ExperimentResults | undefined> {
+export async function experimentResults(
+  db: D1Database,
+  ruleset: CompiledRuleset | undefined,
+  experimentId: string,
+): Promise<ExperimentResults | undefined> {
   const counts = await readCounts(db, experimentId)
   return buildResults(experimentId, experimentConfig(ruleset, experimentId), counts, ruleset?.goals.map((g) => g.id) ?? [])
 }

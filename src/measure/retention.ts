@@ -21,7 +21,10 @@ export interface PurgeResult {
 async function deleteInChunks(db: D1Database, sql: string, bind: (string | number)[]): Promise<number> {
   let total = 0
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const r = await db.prepare(sql).bind(...bind, CHUNK).run()
+    const r = await db
+      .prepare(sql)
+      .bind(...bind, CHUNK)
+      .run()
     const changed = r.meta.changes ?? 0
     total += changed
     if (changed < CHUNK) break
@@ -36,14 +39,22 @@ async function deleteInChunks(db: D1Database, sql: string, bind: (string | numbe
  */
 export async function purgeExpired(db: D1Database, retentionDays: number, now: number): Promise<PurgeResult> {
   const cutoff = now - retentionDays * DAY_MS
-  const exposures = await deleteInChunks(db, 'DELETE FROM exposures WHERE rowid IN (SELECT rowid FROM exposures WHERE exposed_at < ?1 LIMIT ?2)', [cutoff])
+  const exposures = await deleteInChunks(
+    db,
+    'DELETE FROM exposures WHERE rowid IN (SELECT rowid FROM exposures WHERE exposed_at < ?1 LIMIT ?2)',
+    [cutoff],
+  )
   const conversions = await deleteInChunks(
     db,
     `DELETE FROM conversions WHERE rowid IN (SELECT c.rowid FROM conversions c WHERE c.converted_at < ?1
        OR NOT EXISTS (SELECT 1 FROM exposures e WHERE e.experiment = c.experiment AND e.visitor = c.visitor) LIMIT ?2)`,
     [cutoff],
   )
-  const served = await deleteInChunks(db, 'DELETE FROM served WHERE rowid IN (SELECT rowid FROM served WHERE day < ?1 LIMIT ?2)', [utcDay(cutoff)])
+  const served = await deleteInChunks(
+    db,
+    'DELETE FROM served WHERE rowid IN (SELECT rowid FROM served WHERE day < ?1 LIMIT ?2)',
+    [utcDay(cutoff)],
+  )
   return { cutoff, exposures, conversions, served }
 }
 
@@ -52,7 +63,11 @@ export async function purgeExpired(db: D1Database, retentionDays: number, now: n
  * `settings.retentionDays`. When the ruleset cannot be read (KV error, timeout) nothing is
  * deleted, rather than guessing a shorter period than the owner configured.
  */
-export async function runRetention(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<PurgeResult | undefined> {
+export async function runRetention(
+  env: Env,
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<PurgeResult | undefined> {
   const db = env.DB
   if (db === undefined) return undefined
   try {
@@ -66,7 +81,9 @@ export async function runRetention(env: Env, now: number, waitUntil: (p: Promise
       days = DEFAULT_RETENTION_DAYS
     }
     const result = await purgeExpired(db, days, now)
-    console.log(JSON.stringify({ level: 'info', source: 'veneer', code: 'measure_retention_done', retentionDays: days, ...result }))
+    console.log(
+      JSON.stringify({ level: 'info', source: 'veneer', code: 'measure_retention_done', retentionDays: days, ...result }),
+    )
     return result
   } catch (err) {
     logError('measure_retention_failed', err)

@@ -28,7 +28,9 @@ export async function servedReport(db: D1Database, days: number, now: number = D
   const from = utcDay(now - (days - 1) * DAY_MS)
   const to = utcDay(now)
   const { results } = await db
-    .prepare('SELECT day, placement, variant, source, count FROM served WHERE day >= ?1 AND day <= ?2 ORDER BY day, placement, variant, source')
+    .prepare(
+      'SELECT day, placement, variant, source, count FROM served WHERE day >= ?1 AND day <= ?2 ORDER BY day, placement, variant, source',
+    )
     .bind(from, to)
     .all<Record<string, unknown>>()
   const rows: ServedRow[] = results.map((r) => ({

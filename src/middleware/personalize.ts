@@ -19,7 +19,6 @@ export interface PersonalizeOptions {
 
 type VeneerEnv = { Bindings: Env }
 
-
 /**
  * Veneer as Hono middleware: `app.use('*', personalize())`. The downstream handlers are the
  * origin; the ruleset lookup runs in parallel with them, and their HTML response is

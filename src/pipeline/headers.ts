@@ -23,7 +23,10 @@ export interface TimingEntry {
 /** Appends `Server-Timing` entries (RFC: W3C Server Timing) to whatever the origin sent. */
 export function appendServerTiming(headers: Headers, entries: TimingEntry[]): void {
   const value = entries
-    .map((e) => `${e.name};dur=${Math.max(0, e.dur).toFixed(1)}${e.desc === undefined ? '' : `;desc="${e.desc.replace(/["\\]/g, '')}"`}`)
+    .map(
+      (e) =>
+        `${e.name};dur=${Math.max(0, e.dur).toFixed(1)}${e.desc === undefined ? '' : `;desc="${e.desc.replace(/["\\]/g, '')}"`}`,
+    )
     .join(', ')
   headers.append('server-timing', value)
 }

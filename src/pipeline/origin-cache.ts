@@ -12,7 +12,11 @@ export function isSharedCacheable(res: Response): boolean {
   if (res.status !== 200) return false
   if (!(res.headers.get('content-type') ?? '').toLowerCase().startsWith('text/html')) return false
   if (res.headers.has('set-cookie')) return false
-  const vary = (res.headers.get('vary') ?? '').toLowerCase().split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'accept-encoding')
+  const vary = (res.headers.get('vary') ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '' && v !== 'accept-encoding')
   if (vary.length > 0) return false
   const cc = (res.headers.get('cache-control') ?? '').toLowerCase()
   if (/\b(private|no-store|no-cache)\b/.test(cc)) return false

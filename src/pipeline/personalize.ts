@@ -122,7 +122,8 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
 
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
     if ('generic' in decided) {
-      const cookies = decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)
+      const cookies =
+        decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)
       return finish(origin, { state: 'generic', timing: timing('generic'), cookies })
     }
     const { ctx, state, decision, qa } = decided
@@ -131,8 +132,16 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
 
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
-    const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
-    return finish(origin, { state: veneerState, timing: timing(veneerState), cookies, body, qa, trace: qa === undefined ? undefined : traceOf(decision, qa) })
+    const body =
+      plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
+    return finish(origin, {
+      state: veneerState,
+      timing: timing(veneerState),
+      cookies,
+      body,
+      qa,
+      trace: qa === undefined ? undefined : traceOf(decision, qa),
+    })
   } catch (err) {
     logError('pipeline_failed', err)
     return origin
@@ -154,7 +163,6 @@ export function traceOf(decision: Decision, qa?: QaRequest): string {
         }),
   }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) // header values are ASCII
 }
-
 
 interface Finish {
   state: VeneerState

@@ -4,7 +4,16 @@ import type { BehaviorContext, Context, GeoContext, TimeContext } from '../conte
 import { coerceQaValue, urlHost, type QaValue } from './fields'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
-const CITY_LEVEL: readonly (keyof GeoContext)[] = ['region', 'regionCode', 'city', 'postalCode', 'latitude', 'longitude', 'timezone', 'continent']
+const CITY_LEVEL: readonly (keyof GeoContext)[] = [
+  'region',
+  'regionCode',
+  'city',
+  'postalCode',
+  'latitude',
+  'longitude',
+  'timezone',
+  'continent',
+]
 
 function pad(n: number): string {
   return String(n).padStart(2, '0')
@@ -43,7 +52,13 @@ function simulateGeo(real: GeoContext, get: (k: string) => QaValue | undefined):
  * `time.hour`, `time.minute` are set on top; `dayOfWeek` follows a simulated date and `iso`
  * is rebuilt from the result so every time attribute tells the same story.
  */
-function simulateTime(real: TimeContext, geo: GeoContext, realTimezone: string | undefined, at: Date, get: (k: string) => QaValue | undefined): TimeContext {
+function simulateTime(
+  real: TimeContext,
+  geo: GeoContext,
+  realTimezone: string | undefined,
+  at: Date,
+  get: (k: string) => QaValue | undefined,
+): TimeContext {
   const time: TimeContext = geo.timezone !== realTimezone ? localTime(at, geo.timezone) : { ...real }
   const date = get('time.date')
   if (typeof date === 'string') {
@@ -62,7 +77,11 @@ function simulateTime(real: TimeContext, geo: GeoContext, realTimezone: string |
   return time
 }
 
-function simulateBehavior(real: BehaviorContext | undefined, sim: ReadonlyMap<string, string>, get: (k: string) => QaValue | undefined): BehaviorContext | undefined {
+function simulateBehavior(
+  real: BehaviorContext | undefined,
+  sim: ReadonlyMap<string, string>,
+  get: (k: string) => QaValue | undefined,
+): BehaviorContext | undefined {
   const keys = [...sim.keys()].filter((k) => k.startsWith('behavior.'))
   if (keys.length === 0) return real
   const behavior: BehaviorContext = { pageViews: 0, cartAdds: 0, purchases: 0, ...real, views: { ...real?.views } }

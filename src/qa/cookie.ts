@@ -18,7 +18,11 @@ export function cookieValue(header: string | null, name: string): string | undef
   if (header === null) return undefined
   for (const part of header.slice(0, 16_384).split(';')) {
     const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1')
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
   }
   return undefined
 }

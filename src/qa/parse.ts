@@ -14,7 +14,10 @@ export interface Parsed {
 function split(header: string | null | undefined, separator: string, what: string): { parts: string[]; ignored: string[] } {
   if (header === null || header === undefined || header.trim() === '') return { parts: [], ignored: [] }
   if (header.length > MAX_QA_HEADER) return { parts: [], ignored: [`${what}: longer than ${MAX_QA_HEADER} characters`] }
-  const parts = header.split(separator).map((p) => p.trim()).filter((p) => p !== '')
+  const parts = header
+    .split(separator)
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
   const ignored = parts.length > MAX_ENTRIES ? [`${what}: entries after the first ${MAX_ENTRIES}`] : []
   return { parts: parts.slice(0, MAX_ENTRIES), ignored }
 }

@@ -22,7 +22,8 @@ export function parseTtl(ttl: string | number): number | undefined {
  */
 export async function mintQaToken(secret: string, ttlSeconds: number, subject = 'qa'): Promise<string> {
   if (secret === '') throw new TypeError('QA_SECRET is empty')
-  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_QA_TTL_SECONDS)) throw new RangeError(`ttl must be between 1 second and ${MAX_QA_TTL_SECONDS} seconds (7 days)`)
+  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_QA_TTL_SECONDS))
+    throw new RangeError(`ttl must be between 1 second and ${MAX_QA_TTL_SECONDS} seconds (7 days)`)
   const now = Math.floor(Date.now() / 1000)
   return new SignJWT({ scope: SCOPE })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -46,7 +47,8 @@ export async function readQaToken(secret: string | undefined, token: string | un
   try {
     const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'iat'] })
     if (payload.scope !== SCOPE) return undefined
-    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_QA_TTL_SECONDS) return undefined
+    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_QA_TTL_SECONDS)
+      return undefined
     return { exp: payload.exp }
   } catch {
     return undefined // includes the plain TypeError jose throws on key/algorithm confusion

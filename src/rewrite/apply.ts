@@ -7,16 +7,36 @@ function classes(el: Element): string[] {
 
 function applyOp(el: Element, op: FilledOp): void {
   switch (op.op) {
-    case 'setText': el.setInnerContent(op.value, { html: false }); break
-    case 'setHtml': el.setInnerContent(op.value, { html: true }); break
-    case 'replace': el.replace(op.value, { html: true }); break
-    case 'before': el.before(op.value, { html: true }); break
-    case 'after': el.after(op.value, { html: true }); break
-    case 'prepend': el.prepend(op.value, { html: true }); break
-    case 'append': el.append(op.value, { html: true }); break
-    case 'remove': el.remove(); break
-    case 'setAttr': el.setAttribute(op.name, op.value); break
-    case 'removeAttr': el.removeAttribute(op.name); break
+    case 'setText':
+      el.setInnerContent(op.value, { html: false })
+      break
+    case 'setHtml':
+      el.setInnerContent(op.value, { html: true })
+      break
+    case 'replace':
+      el.replace(op.value, { html: true })
+      break
+    case 'before':
+      el.before(op.value, { html: true })
+      break
+    case 'after':
+      el.after(op.value, { html: true })
+      break
+    case 'prepend':
+      el.prepend(op.value, { html: true })
+      break
+    case 'append':
+      el.append(op.value, { html: true })
+      break
+    case 'remove':
+      el.remove()
+      break
+    case 'setAttr':
+      el.setAttribute(op.name, op.value)
+      break
+    case 'removeAttr':
+      el.removeAttribute(op.name)
+      break
     case 'addClass': {
       const list = classes(el)
       if (!list.includes(op.className)) el.setAttribute('class', [...list, op.className].join(' '))

@@ -17,7 +17,10 @@ export function ineligibility(method: string, response: Response): Ineligible | 
   const type = response.headers.get('content-type') ?? ''
   const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase())
   if (mime !== 'text/html') return 'content-type'
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/^"|"$/g, '')
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/^"|"$/g, '')
   if (charset !== undefined && !REWRITABLE_CHARSETS.has(charset)) return 'charset'
   const encoding = (response.headers.get('content-encoding') ?? '').trim().toLowerCase()
   if (!DECODED_ENCODINGS.has(encoding)) return 'encoding'

@@ -33,7 +33,6 @@ const WINDOW_BYTES = 64 * 1024
 /** Output bytes kept to find where, in the input, the rewriter's output stopped. */
 const TAIL_BYTES = 128
 
-
 /** Index just past the first occurrence of `needle` in `hay` that ends at `minEnd` or later, or -1. */
 function endOfFirstFrom(hay: Uint8Array, needle: Uint8Array, minEnd: number): number {
   outer: for (let i = Math.max(0, minEnd - needle.length); i <= hay.length - needle.length; i++) {

@@ -18,7 +18,12 @@ export function compileTemplate(value: string, path: string, issues: RulesetIssu
     const name = m[1] ?? ''
     const keys = attributeKeys(name)
     if (keys === undefined || FORBIDDEN.has(name)) {
-      issues.push({ path: joinPath(path, 'value'), message: FORBIDDEN.has(name) ? `{{${name}}} may not be rendered into a page` : `unknown placeholder attribute "{{${name}}}"` })
+      issues.push({
+        path: joinPath(path, 'value'),
+        message: FORBIDDEN.has(name)
+          ? `{{${name}}} may not be rendered into a page`
+          : `unknown placeholder attribute "{{${name}}}"`,
+      })
     } else {
       if (m.index > last) parts.push(value.slice(last, m.index))
       parts.push(keys)
@@ -45,13 +50,12 @@ function render(v: unknown): string {
 }
 
 /**
- * Fills a template. `escape` applies to attribute values only: literal parts are the ruleset
+ * Fills a template. `escapeValue` applies to attribute values only: literal parts are the ruleset
  * author's own HTML. Pass `identity` where the sink escapes by itself (setText).
  */
-export function fillTemplate(t: Template, ctx: object, escape: (s: string) => string): string {
+export function fillTemplate(t: Template, ctx: object, escapeValue: (s: string) => string): string {
   if (t.length === 1 && typeof t[0] === 'string') return t[0]
   let out = ''
-  for (const part of t) out += typeof part === 'string' ? part : escape(render(lookup(ctx, part)))
+  for (const part of t) out += typeof part === 'string' ? part : escapeValue(render(lookup(ctx, part)))
   return out
 }
-

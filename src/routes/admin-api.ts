@@ -56,7 +56,8 @@ adminApi.get('/ruleset', async (c) => {
   if (kv instanceof Response) return kv
   const version = c.req.query('version')
   const text = await kv.get(version === undefined ? 'ruleset' : versionKey(version), 'text')
-  if (text === null) return apiError(c, 404, 'not_found', version === undefined ? 'no ruleset is published' : `no stored version "${version}"`)
+  if (text === null)
+    return apiError(c, 404, 'not_found', version === undefined ? 'no ruleset is published' : `no stored version "${version}"`)
   return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8' })
 })
 
@@ -69,7 +70,14 @@ adminApi.put('/ruleset', limit(MAX_RULESET_BYTES), async (c) => {
   if (!v.ok) return apiError(c, 422, 'invalid_ruleset', v.issues)
   const out = await publishDocument(kvStore(kv), v.doc, { note: noteOf(c.req.header('x-veneer-note')) })
   forgetRuleset(kv) // this isolate serves the new version from its next request
-  return c.json({ ok: true, version: out.version, previous: out.previous ?? null, size: out.entry.size, warnings: v.warnings, summary: summarize(v.ruleset) })
+  return c.json({
+    ok: true,
+    version: out.version,
+    previous: out.previous ?? null,
+    size: out.entry.size,
+    warnings: v.warnings,
+    summary: summarize(v.ruleset),
+  })
 })
 adminApi.all('/ruleset', notAllowed('GET, PUT'))
 
@@ -77,7 +85,8 @@ adminApi.post('/ruleset/validate', limit(MAX_RULESET_BYTES), async (c) => {
   const body = await readJson(c)
   if (!body.ok) return body.response
   const v = validateDocument(body.value)
-  if (!v.ok) return c.json({ error: 'invalid_ruleset', details: v.issues, ok: false, errors: v.issues, warnings: v.warnings }, 422)
+  if (!v.ok)
+    return c.json({ error: 'invalid_ruleset', details: v.issues, ok: false, errors: v.issues, warnings: v.warnings }, 422)
   return c.json({ ok: true, errors: [], warnings: v.warnings, summary: summarize(v.ruleset) })
 })
 adminApi.all('/ruleset/validate', notAllowed('POST'))
@@ -95,7 +104,8 @@ adminApi.post('/ruleset/rollback', limit(MAX_SMALL_BODY_BYTES), async (c) => {
   const body = await readJson(c)
   if (!body.ok) return body.response
   const version = (body.value as { version?: unknown } | null)?.version
-  if (typeof version !== 'string' && typeof version !== 'number') return apiError(c, 400, 'invalid_request', [{ path: 'version', message: 'a version id is required' }])
+  if (typeof version !== 'string' && typeof version !== 'number')
+    return apiError(c, 400, 'invalid_request', [{ path: 'version', message: 'a version id is required' }])
   const stored = await kv.get(versionKey(String(version)), 'text')
   if (stored === null) return apiError(c, 404, 'not_found', `no stored version "${String(version)}"`)
   // Refuse to activate a stored document the current compiler rejects (it would only fall back).
@@ -112,7 +122,9 @@ adminApi.post('/explain', limit(MAX_RULESET_BYTES), async (c) => {
   const body = await readJson(c)
   if (!body.ok) return body.response
   if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-    return apiError(c, 400, 'invalid_request', [{ path: '', message: 'the body is a context object, e.g. {"geo":{"country":"DE"},"path":"/"}' }])
+    return apiError(c, 400, 'invalid_request', [
+      { path: '', message: 'the body is a context object, e.g. {"geo":{"country":"DE"},"path":"/"}' },
+    ])
   }
   const input = body.value as Record<string, unknown>
   // `{ context, ruleset }` explains a draft; a bare context explains the active ruleset.
@@ -121,13 +133,25 @@ adminApi.post('/explain', limit(MAX_RULESET_BYTES), async (c) => {
   let ruleset
   if (wrapped && input.ruleset !== undefined) {
     const v = validateDocument(input.ruleset)
-    if (!v.ok) return apiError(c, 422, 'invalid_ruleset', v.issues.map((i) => ({ ...i, path: i.path === '' ? 'ruleset' : `ruleset.${i.path}` })))
+    if (!v.ok)
+      return apiError(
+        c,
+        422,
+        'invalid_ruleset',
+        v.issues.map((i) => ({ ...i, path: i.path === '' ? 'ruleset' : `ruleset.${i.path}` })),
+      )
     ruleset = v.ruleset
   } else {
     const kv = kvOf(c)
     if (kv instanceof Response) return kv
     const active = await readActiveRuleset(kv)
-    if (!active.ok) return apiError(c, active.reason === 'none' ? 404 : 409, active.reason === 'none' ? 'not_found' : 'invalid_ruleset', active.reason === 'none' ? 'no ruleset is published' : active.issues)
+    if (!active.ok)
+      return apiError(
+        c,
+        active.reason === 'none' ? 404 : 409,
+        active.reason === 'none' ? 'not_found' : 'invalid_ruleset',
+        active.reason === 'none' ? 'no ruleset is published' : active.issues,
+      )
     ruleset = active.ruleset
   }
   return c.json(await explain(ruleset, context, c.env, { base: new URL(c.req.url).origin }))
@@ -136,7 +160,8 @@ adminApi.all('/explain', notAllowed('POST'))
 
 adminApi.post('/qa-token', limit(MAX_SMALL_BODY_BYTES), async (c) => {
   const secret = c.env.QA_SECRET
-  if (secret === undefined || secret === '') return apiError(c, 503, 'qa_disabled', 'QA_SECRET is not set, so QA tokens cannot be minted')
+  if (secret === undefined || secret === '')
+    return apiError(c, 503, 'qa_disabled', 'QA_SECRET is not set, so QA tokens cannot be minted')
   const text = await c.req.text()
   let ttlInput: unknown = '8h'
   if (text.trim() !== '') {
@@ -144,13 +169,18 @@ adminApi.post('/qa-token', limit(MAX_SMALL_BODY_BYTES), async (c) => {
     try {
       value = JSON.parse(text)
     } catch (err) {
-      return apiError(c, 400, 'invalid_json', [{ path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` }])
+      return apiError(c, 400, 'invalid_json', [
+        { path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` },
+      ])
     }
     const t = (value as { ttl?: unknown } | null)?.ttl
     if (t !== undefined) ttlInput = t
   }
   const ttl = typeof ttlInput === 'string' || typeof ttlInput === 'number' ? parseTtl(ttlInput) : undefined
-  if (ttl === undefined) return apiError(c, 400, 'invalid_request', [{ path: 'ttl', message: 'ttl is a duration such as "8h", "30m", "2d" or a number of seconds' }])
+  if (ttl === undefined)
+    return apiError(c, 400, 'invalid_request', [
+      { path: 'ttl', message: 'ttl is a duration such as "8h", "30m", "2d" or a number of seconds' },
+    ])
   if (ttl > MAX_QA_TTL_SECONDS) return apiError(c, 400, 'invalid_request', [{ path: 'ttl', message: 'ttl is at most 7 days' }])
   const token = await mintQaToken(secret, ttl)
   return c.json({ token, ttlSeconds: ttl, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() })

@@ -23,7 +23,10 @@ export const decisions = new Hono<{ Bindings: Env }>().get('/decisions', async (
   const { ruleset } = await getRuleset(c.env.RULES, { budgetMs: PAGE_BUDGET_MS, waitUntil: backgroundRunner(c) })
   if (ruleset === undefined) return c.json(empty, 200, NO_STORE)
   try {
-    const page = new Request(new URL(path, c.req.url), { headers: c.req.raw.headers, cf: (c.req.raw as { cf?: unknown }).cf } as RequestInit)
+    const page = new Request(new URL(path, c.req.url), {
+      headers: c.req.raw.headers,
+      cf: (c.req.raw as { cf?: unknown }).cf,
+    } as RequestInit)
     const decided = await decideRequest(ruleset, page, c.env, new Date())
     if ('generic' in decided) return c.json({ ...empty, rulesetVersion: ruleset.version }, 200, NO_STORE)
     const placements: Record<string, string> = {}
@@ -32,7 +35,11 @@ export const decisions = new Hono<{ Bindings: Env }>().get('/decisions', async (
       placements[d.placement] = d.variant
       if (d.reason.kind === 'experiment') experiments[d.reason.experiment] = d.variant
     }
-    return c.json({ path, rulesetVersion: ruleset.version, holdout: decided.decision.holdout, placements, experiments }, 200, NO_STORE)
+    return c.json(
+      { path, rulesetVersion: ruleset.version, holdout: decided.decision.holdout, placements, experiments },
+      200,
+      NO_STORE,
+    )
   } catch (err) {
     logError('decisions_failed', err)
     return c.json({ ...empty, rulesetVersion: ruleset.version }, 200, NO_STORE)

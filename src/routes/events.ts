@@ -15,7 +15,11 @@ export const BUILTIN_EVENTS = ['page_view', 'cart_add', 'purchase'] as const
 const EVENT_BUDGET_MS = 200
 const DEFAULT_SETTINGS = Settings.parse({})
 
-const Name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'letters, digits, "_", "-", ".", ":"')
+const Name = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'letters, digits, "_", "-", ".", ":"')
 const EventBody = z.strictObject({
   type: Name,
   goal: Name.optional(),
@@ -66,7 +70,8 @@ const NO_STORE = { 'cache-control': 'no-store' }
  * event is handed to measurement. Cross-site posts are refused.
  */
 export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) => {
-  if (c.req.header('sec-fetch-site') === 'cross-site') return c.json({ error: 'forbidden', details: 'cross-site events are not accepted' }, 403, NO_STORE)
+  if (c.req.header('sec-fetch-site') === 'cross-site')
+    return c.json({ error: 'forbidden', details: 'cross-site events are not accepted' }, 403, NO_STORE)
   const body = await readLimited(c.req.raw)
   if (!body.ok) {
     return body.status === 413
@@ -81,7 +86,11 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   }
   const parsed = EventBody.safeParse(json)
   if (!parsed.success) {
-    return c.json({ error: 'invalid_event', details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }, 400, NO_STORE)
+    return c.json(
+      { error: 'invalid_event', details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      400,
+      NO_STORE,
+    )
   }
   const event = parsed.data
   const waitUntil = backgroundRunner(c)
@@ -89,7 +98,11 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   const builtin = (BUILTIN_EVENTS as readonly string[]).includes(event.type)
   const goalIds = new Set(ruleset?.goals.map((g) => g.id) ?? [])
   if (ruleset !== undefined && !builtin && !goalIds.has(event.type)) {
-    return c.json({ error: 'invalid_event', details: `unknown event type "${event.type}": use page_view, cart_add, purchase or a goal id` }, 400, NO_STORE)
+    return c.json(
+      { error: 'invalid_event', details: `unknown event type "${event.type}": use page_view, cart_add, purchase or a goal id` },
+      400,
+      NO_STORE,
+    )
   }
   if (ruleset !== undefined && event.goal !== undefined && !goalIds.has(event.goal)) {
     return c.json({ error: 'invalid_event', details: `unknown goal "${event.goal}"` }, 400, NO_STORE)
@@ -97,7 +110,13 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   // Without a ruleset (none published, KV slow) counters still move, by the default settings.
   const settings = ruleset?.settings ?? DEFAULT_SETTINGS
   const country = (c.req.raw as { cf?: { country?: unknown } }).cf?.country
-  const identity = await readIdentity(c.req.raw.headers, c.env, settings, typeof country === 'string' ? country.toUpperCase() : undefined, new Date())
+  const identity = await readIdentity(
+    c.req.raw.headers,
+    c.env,
+    settings,
+    typeof country === 'string' ? country.toUpperCase() : undefined,
+    new Date(),
+  )
   const headers = new Headers(NO_STORE)
   let counted = false
   let recorded = false

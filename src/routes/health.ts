@@ -9,9 +9,7 @@ export const health = new Hono<{ Bindings: Env }>().get('/health', async (c) => 
     budgetMs: 1000,
     waitUntil: backgroundRunner(c),
   })
-  return c.json(
-    { ok: true, rulesetVersion: lookup.ruleset?.version ?? null, rulesetSource: lookup.source },
-    200,
-    { 'cache-control': 'no-store' },
-  )
+  return c.json({ ok: true, rulesetVersion: lookup.ruleset?.version ?? null, rulesetSource: lookup.source }, 200, {
+    'cache-control': 'no-store',
+  })
 })

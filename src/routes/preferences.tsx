@@ -29,7 +29,8 @@ const MAX_FORM_BYTES = 2048
 /** The page is one visitor's data: never cached, never framed, no script. */
 const PAGE_HEADERS = {
   'cache-control': 'private, no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-robots-tag': 'noindex',
   'referrer-policy': 'same-origin',
 }
@@ -60,7 +61,7 @@ interface View {
 const OnOff: FC<{ on: boolean }> = ({ on }) => <span class={on ? 'on' : 'off'}>{on ? 'on' : 'off'}</span>
 
 function show(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v))
   return s.length > 200 ? `${s.slice(0, 200)}…` : s
 }
 
@@ -71,11 +72,14 @@ const Known: FC<{ view: View }> = ({ view }) => {
       <section id="known">
         <h2>What Veneer knows about you</h2>
         <p>
-          Nothing personal: without personalization consent Veneer keeps no visitor cookie, counts nothing and ignores any profile token. It may still adapt pages to
-          the request itself (country, device, local time) without remembering anything.
+          Nothing personal: without personalization consent Veneer keeps no visitor cookie, counts nothing and ignores any profile
+          token. It may still adapt pages to the request itself (country, device, local time) without remembering anything.
         </p>
         <p>
-          Segments you are in now: <span id="segments">{segments === undefined ? 'none (you get the generic page)' : segments.length === 0 ? 'none' : segments.join(', ')}</span>
+          Segments you are in now:{' '}
+          <span id="segments">
+            {segments === undefined ? 'none (you get the generic page)' : segments.length === 0 ? 'none' : segments.join(', ')}
+          </span>
         </p>
       </section>
     )
@@ -86,7 +90,8 @@ const Known: FC<{ view: View }> = ({ view }) => {
     <section id="known">
       <h2>What Veneer knows about you</h2>
       <p>
-        Segments you are in now: <span id="segments">{segments === undefined || segments.length === 0 ? 'none' : segments.join(', ')}</span>
+        Segments you are in now:{' '}
+        <span id="segments">{segments === undefined || segments.length === 0 ? 'none' : segments.join(', ')}</span>
       </p>
       {state.visitor !== undefined && (
         <p>
@@ -97,13 +102,28 @@ const Known: FC<{ view: View }> = ({ view }) => {
       {b !== undefined && (
         <table id="behavior">
           <tbody>
-            <tr><th>Page views</th><td>{b.pageViews}</td></tr>
+            <tr>
+              <th>Page views</th>
+              <td>{b.pageViews}</td>
+            </tr>
             {Object.entries(b.views).map(([cat, n]) => (
-              <tr><th>Views of {cat} pages</th><td>{n}</td></tr>
+              <tr>
+                <th>Views of {cat} pages</th>
+                <td>{n}</td>
+              </tr>
             ))}
-            <tr><th>Cart adds</th><td>{b.cartAdds}</td></tr>
-            <tr><th>Purchases</th><td>{b.purchases}</td></tr>
-            <tr><th>Last event</th><td>{b.lastEvent ?? '—'}</td></tr>
+            <tr>
+              <th>Cart adds</th>
+              <td>{b.cartAdds}</td>
+            </tr>
+            <tr>
+              <th>Purchases</th>
+              <td>{b.purchases}</td>
+            </tr>
+            <tr>
+              <th>Last event</th>
+              <td>{b.lastEvent ?? '—'}</td>
+            </tr>
           </tbody>
         </table>
       )}
@@ -114,7 +134,11 @@ const Known: FC<{ view: View }> = ({ view }) => {
         <table id="profile">
           <tbody>
             {claims.map(([k, v]) => (
-              <tr><th>{k}</th><td>{show(v)}</td><td class="note">{view.usedClaims.has(k) ? 'used by the rules' : 'not used'}</td></tr>
+              <tr>
+                <th>{k}</th>
+                <td>{show(v)}</td>
+                <td class="note">{view.usedClaims.has(k) ? 'used by the rules' : 'not used'}</td>
+              </tr>
             ))}
           </tbody>
         </table>
@@ -135,7 +159,11 @@ const Page: FC<{ view: View }> = ({ view }) => {
       </head>
       <body>
         <h1>Privacy &amp; personalization preferences</h1>
-        {view.message !== undefined && <p class="msg" role="status">{view.message}</p>}
+        {view.message !== undefined && (
+          <p class="msg" role="status">
+            {view.message}
+          </p>
+        )}
         <section id="consent">
           <h2>Your consent</h2>
           <p>
@@ -145,24 +173,37 @@ const Page: FC<{ view: View }> = ({ view }) => {
           <form method="post" action="/__veneer/preferences">
             <input type="hidden" name="token" value={view.token} />
             <label>
-              <input type="checkbox" name="personalization" value="on" checked={c.personalization} /> Personalization: adapt pages to what I browse, to my
-              profile with this site, and include me in experiments
+              <input type="checkbox" name="personalization" value="on" checked={c.personalization} /> Personalization: adapt pages
+              to what I browse, to my profile with this site, and include me in experiments
             </label>
             <label>
-              <input type="checkbox" name="analytics" value="on" checked={c.analytics} /> Analytics: count which variants I saw and what I bought, to measure them
+              <input type="checkbox" name="analytics" value="on" checked={c.analytics} /> Analytics: count which variants I saw
+              and what I bought, to measure them
             </label>
-            <button type="submit" name="action" value="save">Save my choices</button>
-            <button type="submit" name="action" value="accept-all">Allow both</button>
-            <button type="submit" name="action" value="refuse-all">Refuse both</button>
+            <button type="submit" name="action" value="save">
+              Save my choices
+            </button>
+            <button type="submit" name="action" value="accept-all">
+              Allow both
+            </button>
+            <button type="submit" name="action" value="refuse-all">
+              Refuse both
+            </button>
           </form>
         </section>
         <Known view={view} />
         <section id="forget">
           <h2>Forget me</h2>
-          <p>Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token. Veneer keeps no other copy of them; measurement records (only with analytics consent) hold a one-way keyed hash of the visitor id, which nothing links back to you once the id is gone.</p>
+          <p>
+            Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token. Veneer
+            keeps no other copy of them; measurement records (only with analytics consent) hold a one-way keyed hash of the
+            visitor id, which nothing links back to you once the id is gone.
+          </p>
           <form method="post" action="/__veneer/preferences">
             <input type="hidden" name="token" value={view.token} />
-            <button type="submit" name="action" value="forget">Forget me</button>
+            <button type="submit" name="action" value="forget">
+              Forget me
+            </button>
           </form>
         </section>
         <p>
@@ -224,8 +265,17 @@ export const preferences = new Hono<{ Bindings: Env }>()
     const refuse = (why: string) =>
       c.html(
         <html lang="en">
-          <head><meta charset="utf-8" /><title>Not saved</title></head>
-          <body><h1>Your choice was not saved</h1><p>{why}</p><p><a href="/__veneer/preferences">Back to the preferences</a></p></body>
+          <head>
+            <meta charset="utf-8" />
+            <title>Not saved</title>
+          </head>
+          <body>
+            <h1>Your choice was not saved</h1>
+            <p>{why}</p>
+            <p>
+              <a href="/__veneer/preferences">Back to the preferences</a>
+            </p>
+          </body>
         </html>,
         403,
         PAGE_HEADERS,
@@ -233,7 +283,8 @@ export const preferences = new Hono<{ Bindings: Env }>()
     if (!sameOriginPost(request)) return refuse('This form can only be sent from this site’s own preference page.')
     if (Number(request.headers.get('content-length') ?? '0') > MAX_FORM_BYTES) return refuse('The form was too large.')
     const ct = request.headers.get('content-type') ?? ''
-    if (!ct.startsWith('application/x-www-form-urlencoded') && !ct.startsWith('multipart/form-data')) return refuse('The form could not be read.')
+    if (!ct.startsWith('application/x-www-form-urlencoded') && !ct.startsWith('multipart/form-data'))
+      return refuse('The form could not be read.')
     let form: Record<string, unknown>
     try {
       form = await c.req.parseBody()
@@ -241,7 +292,8 @@ export const preferences = new Hono<{ Bindings: Env }>()
       return refuse('The form could not be read.')
     }
     const nowSec = Math.floor(Date.now() / 1000)
-    if (!(await checkFormToken(c.env.VISITOR_SECRET, form.token, nowSec))) return refuse('The page was open too long; reload it and try again.')
+    if (!(await checkFormToken(c.env.VISITOR_SECRET, form.token, nowSec)))
+      return refuse('The page was open too long; reload it and try again.')
 
     const url = request.url
     const headers = new Headers({ ...PAGE_HEADERS, location: '/__veneer/preferences?done=saved' })
@@ -254,13 +306,17 @@ export const preferences = new Hono<{ Bindings: Env }>()
     let granted: { personalization: boolean; analytics: boolean }
     if (action === 'accept-all') granted = { personalization: true, analytics: true }
     else if (action === 'refuse-all') granted = { personalization: false, analytics: false }
-    else if (action === 'save' || action === undefined) granted = { personalization: form.personalization === 'on', analytics: form.analytics === 'on' }
+    else if (action === 'save' || action === undefined)
+      granted = { personalization: form.personalization === 'on', analytics: form.analytics === 'on' }
     else return refuse('Unknown action.')
 
     const { ruleset } = await getRuleset(c.env.RULES, { budgetMs: PAGE_BUDGET_MS, waitUntil: (p) => p.catch(() => undefined) })
     const days = ruleset?.settings.consentMaxAgeDays ?? 180
     // Not HttpOnly: the site's own consent banner (CMP) may read and rewrite this choice.
-    headers.append('set-cookie', serializeCookie(CONSENT_COOKIE, consentValue(granted), { maxAgeSeconds: days * 86_400, requestUrl: url, httpOnly: false }))
+    headers.append(
+      'set-cookie',
+      serializeCookie(CONSENT_COOKIE, consentValue(granted), { maxAgeSeconds: days * 86_400, requestUrl: url, httpOnly: false }),
+    )
     if (!granted.personalization) headers.append('set-cookie', clearCookie(VISITOR_COOKIE, url))
     return new Response(null, { status: 303, headers })
   })

@@ -1,6 +1,15 @@
 import { Hono } from 'hono'
 import type { Env } from '../env'
-import { QA_COOKIE, MAX_COOKIE_PART, clearQaCookie, cookieValue, decodeQaCookie, isLocalHost, setQaCookie, type QaCookie } from '../qa/cookie'
+import {
+  QA_COOKIE,
+  MAX_COOKIE_PART,
+  clearQaCookie,
+  cookieValue,
+  decodeQaCookie,
+  isLocalHost,
+  setQaCookie,
+  type QaCookie,
+} from '../qa/cookie'
 import { escapeHtml } from '../rewrite/template'
 import { parseContext, parseOverrides } from '../qa/parse'
 import { readQaToken } from '../qa/token'
@@ -36,10 +45,17 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
   const url = new URL(c.req.url)
   const secure = !isLocalHost(url.hostname)
   if (c.req.query('clear') !== undefined) {
-    return c.html(page('QA mode off', '<h1>QA mode is off</h1><p>The <code>veneer_qa</code> cookie was removed. <a href="/">Back to the site</a></p>'), 200, {
-      ...NO_STORE,
-      'set-cookie': clearQaCookie(secure),
-    })
+    return c.html(
+      page(
+        'QA mode off',
+        '<h1>QA mode is off</h1><p>The <code>veneer_qa</code> cookie was removed. <a href="/">Back to the site</a></p>',
+      ),
+      200,
+      {
+        ...NO_STORE,
+        'set-cookie': clearQaCookie(secure),
+      },
+    )
   }
   const existing = (() => {
     const raw = cookieValue(c.req.header('cookie') ?? null, QA_COOKIE)
@@ -47,12 +63,23 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
   })()
   const token = c.req.query('token') ?? existing?.token
   if (token === undefined || token === '') {
-    return c.json({ error: 'missing_token', details: 'pass ?token=<QA token>; mint one with `npx veneer qa-token --ttl 8h` or POST /__veneer/api/qa-token' }, 400, NO_STORE)
+    return c.json(
+      {
+        error: 'missing_token',
+        details: 'pass ?token=<QA token>; mint one with `npx veneer qa-token --ttl 8h` or POST /__veneer/api/qa-token',
+      },
+      400,
+      NO_STORE,
+    )
   }
   const override = c.req.query('override') ?? (c.req.query('token') === undefined ? existing?.override : undefined)
   const context = c.req.query('context') ?? (c.req.query('token') === undefined ? existing?.context : undefined)
   if ((override?.length ?? 0) > MAX_COOKIE_PART || (context?.length ?? 0) > MAX_COOKIE_PART) {
-    return c.json({ error: 'too_long', details: `override and context are limited to ${MAX_COOKIE_PART} characters each` }, 400, NO_STORE)
+    return c.json(
+      { error: 'too_long', details: `override and context are limited to ${MAX_COOKIE_PART} characters each` },
+      400,
+      NO_STORE,
+    )
   }
   if (c.env?.QA_SECRET === undefined || c.env.QA_SECRET === '') {
     return c.json({ error: 'qa_disabled', details: 'QA is disabled on this deployment: QA_SECRET is not set' }, 401, NO_STORE)
@@ -60,7 +87,14 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
   const info = await readQaToken(c.env.QA_SECRET, token)
   const maxAge = info === undefined ? 0 : info.exp - Math.floor(Date.now() / 1000)
   if (info === undefined || maxAge <= 0) {
-    return c.json({ error: 'invalid_token', details: 'the QA token is not valid: forged, expired, not of scope "qa", or signed with another QA_SECRET' }, 401, NO_STORE)
+    return c.json(
+      {
+        error: 'invalid_token',
+        details: 'the QA token is not valid: forged, expired, not of scope "qa", or signed with another QA_SECRET',
+      },
+      401,
+      NO_STORE,
+    )
   }
   const session: QaCookie = { token, override: override || undefined, context: context || undefined }
   const headers = { ...NO_STORE, 'set-cookie': setQaCookie(session, maxAge, secure) }

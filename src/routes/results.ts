@@ -12,7 +12,6 @@ const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 const NO_STORE = { 'cache-control': 'no-store' }
 const MAX_SERVED_DAYS = 366
 
-
 /**
  * Measurement read API (admin): `GET api/results/:experimentId` (SPEC 7) returns
  * `ExperimentResults` (src/measure/types.ts); `__holdout__` compares the global holdout with
@@ -25,20 +24,37 @@ export const results = new Hono<{ Bindings: Env }>()
   .get('/api/results/:experimentId', async function experimentResultsRoute(c) {
     const id = c.req.param('experimentId')
     if (!EXPERIMENT_ID.test(id)) {
-      return c.json({ error: 'invalid_experiment_id', details: 'experiment ids are letters, digits, "_", "-", ".", ":" (at most 100)' }, 400, NO_STORE)
+      return c.json(
+        { error: 'invalid_experiment_id', details: 'experiment ids are letters, digits, "_", "-", ".", ":" (at most 100)' },
+        400,
+        NO_STORE,
+      )
     }
     const db = c.env.DB
-    if (db === undefined) return c.json({ error: 'measurement_disabled', details: 'no D1 database is bound as DB, so nothing is measured' }, 503, NO_STORE)
+    if (db === undefined)
+      return c.json(
+        { error: 'measurement_disabled', details: 'no D1 database is bound as DB, so nothing is measured' },
+        503,
+        NO_STORE,
+      )
     const lookup = await getRuleset(c.env.RULES, { budgetMs: 1_000, waitUntil: backgroundRunner(c) })
     let body
     try {
       body = await experimentResults(db, lookup.ruleset, id)
     } catch (err) {
       logError('measure_results_failed', err)
-      return c.json({ error: 'results_unavailable', details: 'the measurement store could not be read; try again' }, 503, NO_STORE)
+      return c.json(
+        { error: 'results_unavailable', details: 'the measurement store could not be read; try again' },
+        503,
+        NO_STORE,
+      )
     }
     if (body === undefined) {
-      return c.json({ error: 'unknown_experiment', details: `no experiment "${id}" in the active ruleset and no exposures recorded for it` }, 404, NO_STORE)
+      return c.json(
+        { error: 'unknown_experiment', details: `no experiment "${id}" in the active ruleset and no exposures recorded for it` },
+        404,
+        NO_STORE,
+      )
     }
     return c.json(body, 200, NO_STORE)
   })
@@ -49,11 +65,20 @@ export const results = new Hono<{ Bindings: Env }>()
       return c.json({ error: 'invalid_days', details: `days is a whole number from 1 to ${MAX_SERVED_DAYS}` }, 400, NO_STORE)
     }
     const db = c.env.DB
-    if (db === undefined) return c.json({ error: 'measurement_disabled', details: 'no D1 database is bound as DB, so nothing is measured' }, 503, NO_STORE)
+    if (db === undefined)
+      return c.json(
+        { error: 'measurement_disabled', details: 'no D1 database is bound as DB, so nothing is measured' },
+        503,
+        NO_STORE,
+      )
     try {
       return c.json(await servedReport(db, days), 200, NO_STORE)
     } catch (err) {
       logError('measure_served_failed', err)
-      return c.json({ error: 'results_unavailable', details: 'the measurement store could not be read; try again' }, 503, NO_STORE)
+      return c.json(
+        { error: 'results_unavailable', details: 'the measurement store could not be read; try again' },
+        503,
+        NO_STORE,
+      )
     }
   })

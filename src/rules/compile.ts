@@ -105,21 +105,39 @@ function crossReferences(doc: RulesetDoc, issues: RulesetIssue[]): void {
       seen.add(id)
     })
   }
-  unique(doc.segments.map((s) => s.id), 'segments', 'segment')
-  unique(doc.placements.map((p) => p.id), 'placements', 'placement')
-  unique(doc.goals.map((g) => g.id), 'goals', 'goal')
+  unique(
+    doc.segments.map((s) => s.id),
+    'segments',
+    'segment',
+  )
+  unique(
+    doc.placements.map((p) => p.id),
+    'placements',
+    'placement',
+  )
+  unique(
+    doc.goals.map((g) => g.id),
+    'goals',
+    'goal',
+  )
   const segmentIds = new Set(doc.segments.map((s) => s.id))
   const experiments = new Map<string, string>()
   doc.placements.forEach((pl, pi) => {
     const base = joinPath('placements', pi)
-    unique(pl.variants.map((v) => v.id), joinPath(base, 'variants'), 'variant')
+    unique(
+      pl.variants.map((v) => v.id),
+      joinPath(base, 'variants'),
+      'variant',
+    )
     const variantIds = new Set(pl.variants.map((v) => v.id))
     pl.variants.forEach((v, vi) => {
-      if (v.id === CONTROL) issues.push({ path: joinPath(base, 'variants', vi, 'id'), message: '"control" is reserved for the generic page' })
+      if (v.id === CONTROL)
+        issues.push({ path: joinPath(base, 'variants', vi, 'id'), message: '"control" is reserved for the generic page' })
     })
     pl.rules.forEach((r, ri) => {
       const rp = joinPath(base, 'rules', ri)
-      if (r.segment !== undefined && !segmentIds.has(r.segment)) issues.push({ path: joinPath(rp, 'segment'), message: `unknown segment "${r.segment}"` })
+      if (r.segment !== undefined && !segmentIds.has(r.segment))
+        issues.push({ path: joinPath(rp, 'segment'), message: `unknown segment "${r.segment}"` })
       if (r.variant !== undefined && r.variant !== CONTROL && !variantIds.has(r.variant)) {
         issues.push({ path: joinPath(rp, 'variant'), message: `unknown variant "${r.variant}" in placement "${pl.id}"` })
       }
@@ -127,11 +145,18 @@ function crossReferences(doc: RulesetDoc, issues: RulesetIssue[]): void {
         const e = r.experiment
         const owner = experiments.get(e.id)
         if (owner !== undefined && owner !== pl.id) {
-          issues.push({ path: joinPath(rp, 'experiment', 'id'), message: `experiment "${e.id}" is already used by placement "${owner}"` })
+          issues.push({
+            path: joinPath(rp, 'experiment', 'id'),
+            message: `experiment "${e.id}" is already used by placement "${owner}"`,
+          })
         }
         experiments.set(e.id, pl.id)
         for (const k of Object.keys(e.split)) {
-          if (k !== CONTROL && !variantIds.has(k)) issues.push({ path: joinPath(rp, 'experiment', 'split', k), message: `unknown variant "${k}" in placement "${pl.id}"` })
+          if (k !== CONTROL && !variantIds.has(k))
+            issues.push({
+              path: joinPath(rp, 'experiment', 'split', k),
+              message: `unknown variant "${k}" in placement "${pl.id}"`,
+            })
         }
         if (e.start !== undefined && e.end !== undefined && Date.parse(e.start) >= Date.parse(e.end)) {
           issues.push({ path: joinPath(rp, 'experiment', 'end'), message: 'end is not after start' })
@@ -157,7 +182,10 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
     const problem = options.checkSelector?.(selector)
     if (problem !== undefined) issues.push({ path, message: problem })
   }
-  const segments = doc.segments.map((s, i) => ({ id: s.id, matches: compileCondition(s.when, joinPath('segments', i, 'when'), issues) }))
+  const segments = doc.segments.map((s, i) => ({
+    id: s.id,
+    matches: compileCondition(s.when, joinPath('segments', i, 'when'), issues),
+  }))
   const placements = doc.placements.map((pl, pi): CompiledPlacement => {
     const base = joinPath('placements', pi)
     checkSelector(pl.selector, joinPath(base, 'selector'))
@@ -196,7 +224,10 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
       goals: doc.goals,
       included: compileGlobs(settings.include),
       excluded: compileGlobs(settings.exclude),
-      categories: Object.entries(settings.categories).map(([id, g]) => ({ id, matches: compileGlobs(Array.isArray(g) ? g : [g]) })),
+      categories: Object.entries(settings.categories).map(([id, g]) => ({
+        id,
+        matches: compileGlobs(Array.isArray(g) ? g : [g]),
+      })),
     },
   }
 }

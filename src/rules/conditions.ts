@@ -5,7 +5,17 @@ import type { ConditionDoc } from './schema'
 export type Predicate = (ctx: object) => boolean
 
 /** Roots a condition may read (SPEC 4.2). */
-export const ATTRIBUTE_ROOTS = new Set(['geo', 'device', 'time', 'request', 'consent', 'visitor', 'behavior', 'profile', 'segments'])
+export const ATTRIBUTE_ROOTS = new Set([
+  'geo',
+  'device',
+  'time',
+  'request',
+  'consent',
+  'visitor',
+  'behavior',
+  'profile',
+  'segments',
+])
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/
 export const MAX_REGEX_LENGTH = 256
 /** Only this much of an attribute is matched against a `$regex`, to bound its cost. */
@@ -46,10 +56,17 @@ export function regexProblem(pattern: string): string | undefined {
   const stack: number[] = []
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]
-    if (ch === '\\') { i++; continue }
-    if (ch === '[') { // skip a character class
+    if (ch === '\\') {
       i++
-      while (i < pattern.length && pattern[i] !== ']') { if (pattern[i] === '\\') i++; i++ }
+      continue
+    }
+    if (ch === '[') {
+      // skip a character class
+      i++
+      while (i < pattern.length && pattern[i] !== ']') {
+        if (pattern[i] === '\\') i++
+        i++
+      }
       continue
     }
     if (ch === '(') stack.push(i)
@@ -57,7 +74,10 @@ export function regexProblem(pattern: string): string | undefined {
       const start = stack.pop() ?? 0
       const next = pattern[i + 1]
       if (next === '*' || next === '+' || next === '{' || next === '?') {
-        const inner = pattern.slice(start + 1, i).replace(/\\./g, '').replace(/\[[^\]]*\]/g, 'x')
+        const inner = pattern
+          .slice(start + 1, i)
+          .replace(/\\./g, '')
+          .replace(/\[[^\]]*\]/g, 'x')
         if (next !== '?' && /[*+{|]/.test(inner)) return '$regex has a nested quantifier, which can backtrack exponentially'
       }
     }
@@ -73,10 +93,14 @@ function compare(a: unknown, b: unknown, op: '$gt' | '$gte' | '$lt' | '$lte'): b
   // Numbers compare as numbers, strings (ISO dates, versions) lexicographically; mixed never match.
   if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) return false
   switch (op) {
-    case '$gt': return a > b
-    case '$gte': return a >= b
-    case '$lt': return a < b
-    case '$lte': return a <= b
+    case '$gt':
+      return a > b
+    case '$gte':
+      return a >= b
+    case '$lt':
+      return a < b
+    case '$lte':
+      return a <= b
   }
 }
 
@@ -98,31 +122,55 @@ function compileTest(test: unknown, path: string, issues: RulesetIssue[]): ((v: 
     const p = joinPath(path, op)
     switch (op) {
       case '$eq':
-        checks.push((v) => eq(v, arg as Scalar)); missingPasses = false; break
+        checks.push((v) => eq(v, arg as Scalar))
+        missingPasses = false
+        break
       case '$ne':
-        checks.push((v) => !eq(v, arg as Scalar)); break
+        checks.push((v) => !eq(v, arg as Scalar))
+        break
       case '$in': {
         const set = new Set(arg as Scalar[])
-        checks.push((v) => (Array.isArray(v) ? v.some((x) => set.has(x)) : set.has(v as Scalar))); missingPasses = false; break
+        checks.push((v) => (Array.isArray(v) ? v.some((x) => set.has(x)) : set.has(v as Scalar)))
+        missingPasses = false
+        break
       }
       case '$nin': {
         const set = new Set(arg as Scalar[])
-        checks.push((v) => (Array.isArray(v) ? !v.some((x) => set.has(x)) : !set.has(v as Scalar))); missingPasses = false; break
+        checks.push((v) => (Array.isArray(v) ? !v.some((x) => set.has(x)) : !set.has(v as Scalar)))
+        missingPasses = false
+        break
       }
-      case '$gt': case '$gte': case '$lt': case '$lte':
-        checks.push((v) => compare(v, arg, op)); missingPasses = false; break
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        checks.push((v) => compare(v, arg, op))
+        missingPasses = false
+        break
       case '$exists':
-        checks.push((v) => (v !== undefined) === arg); if (arg === true) missingPasses = false; break
+        checks.push((v) => (v !== undefined) === arg)
+        if (arg === true) missingPasses = false
+        break
       case '$contains':
-        checks.push((v) => (Array.isArray(v) ? v.includes(arg) : typeof v === 'string' && typeof arg === 'string' && v.includes(arg)))
-        missingPasses = false; break
+        checks.push((v) =>
+          Array.isArray(v) ? v.includes(arg) : typeof v === 'string' && typeof arg === 'string' && v.includes(arg),
+        )
+        missingPasses = false
+        break
       case '$startsWith':
-        checks.push((v) => typeof v === 'string' && v.startsWith(arg as string)); missingPasses = false; break
+        checks.push((v) => typeof v === 'string' && v.startsWith(arg as string))
+        missingPasses = false
+        break
       case '$regex': {
         const problem = regexProblem(arg as string)
-        if (problem !== undefined) { issues.push({ path: p, message: problem }); return undefined }
+        if (problem !== undefined) {
+          issues.push({ path: p, message: problem })
+          return undefined
+        }
         const re = new RegExp(arg as string)
-        checks.push((v) => typeof v === 'string' && re.test(v.slice(0, MAX_REGEX_INPUT))); missingPasses = false; break
+        checks.push((v) => typeof v === 'string' && re.test(v.slice(0, MAX_REGEX_INPUT)))
+        missingPasses = false
+        break
       }
       default:
         issues.push({ path: p, message: `unknown operator "${op}"` })
@@ -150,7 +198,10 @@ export function compileCondition(cond: ConditionDoc, path: string, issues: Rules
   for (const [key, test] of Object.entries(cond)) {
     const p = joinPath(path, key)
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(test)) { issues.push({ path: p, message: `${key} takes an array of conditions` }); continue }
+      if (!Array.isArray(test)) {
+        issues.push({ path: p, message: `${key} takes an array of conditions` })
+        continue
+      }
       const subs = test.map((c, i) => compileCondition(c as ConditionDoc, joinPath(p, i), issues))
       parts.push(key === '$and' ? (ctx) => subs.every((s) => s(ctx)) : (ctx) => subs.some((s) => s(ctx)))
     } else if (key === '$not') {

@@ -8,8 +8,16 @@ import { selectorProblem } from './selector'
  * (operators, regex safety) in `conditions.ts`: all report errors with their JSON path.
  */
 
-const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids are letters, digits, "_", "-", ".", ":"')
-const Glob = z.string().min(1).max(500).regex(/^[/*?]/, 'a path pattern starts with "/", "*" or "?"')
+const Id = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids are letters, digits, "_", "-", ".", ":"')
+const Glob = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[/*?]/, 'a path pattern starts with "/", "*" or "?"')
 const Scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()])
 const IsoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO date or date-time')
 
@@ -59,7 +67,11 @@ const Selector = z.string().superRefine((s, ctx) => {
 
 const opBase = { selector: Selector.optional() }
 export const Operation = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.enum(['setText', 'setHtml', 'replace', 'before', 'after', 'prepend', 'append']), value: PlaceholderText, ...opBase }),
+  z.strictObject({
+    op: z.enum(['setText', 'setHtml', 'replace', 'before', 'after', 'prepend', 'append']),
+    value: PlaceholderText,
+    ...opBase,
+  }),
   z.strictObject({ op: z.literal('remove'), ...opBase }),
   z.strictObject({ op: z.literal('setAttr'), name: AttrName, value: PlaceholderText, ...opBase }),
   z.strictObject({ op: z.literal('removeAttr'), name: AttrName, ...opBase }),
@@ -74,7 +86,9 @@ export const Variant = z.strictObject({
 
 export const Experiment = z.strictObject({
   id: Id,
-  split: z.record(Id, z.number().min(0).max(1_000_000)).refine((s) => Object.values(s).some((w) => w > 0), 'a split needs at least one weight above 0'),
+  split: z
+    .record(Id, z.number().min(0).max(1_000_000))
+    .refine((s) => Object.values(s).some((w) => w > 0), 'a split needs at least one weight above 0'),
   traffic: z.number().min(0).max(100).optional(),
   start: IsoDate.optional(),
   end: IsoDate.optional(),

@@ -9,7 +9,7 @@ const IDENT = String.raw`-?[_a-zA-Z\u00a0-\uffff][_a-zA-Z0-9\u00a0-\uffff-]*`
 const STRING = String.raw`(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`
 const ATTR = String.raw`\[\s*${IDENT}\s*(?:[~|^$*]?=\s*(?:${IDENT}|${STRING})\s*(?:[iIsS]\s*)?)?\]`
 const NTH = String.raw`\(\s*(?:odd|even|[+-]?\d*n\s*(?:[+-]\s*\d+)?|[+-]?\d+)\s*\)`
-const PSEUDO_SIMPLE = String.raw`:(?:first-child|first-of-type|nth-child${NTH}|nth-of-type${NTH})`
+const PSEUDO_SIMPLE = `:(?:first-child|first-of-type|nth-child${NTH}|nth-of-type${NTH})`
 const SIMPLE = String.raw`(?:#${IDENT}|\.${IDENT}|${ATTR}|${PSEUDO_SIMPLE})`
 const NOT = String.raw`:not\(\s*(?:${IDENT}|\*)?(?:${SIMPLE})*\s*\)`
 const COMPOUND = String.raw`(?:(?:${IDENT}|\*)(?:${SIMPLE}|${NOT})*|(?:${SIMPLE}|${NOT})+)`

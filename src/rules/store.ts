@@ -47,7 +47,10 @@ const states = new WeakMap<KVNamespace, IsolateState>()
 async function refresh(kv: KVNamespace, state: IsolateState): Promise<void> {
   const t = timeout(REFRESH_TIMEOUT_MS)
   try {
-    const text = await Promise.race([kv.get(RULESET_KEY, 'text'), t.promise.then(() => Promise.reject(new Error('KV read timed out')))])
+    const text = await Promise.race([
+      kv.get(RULESET_KEY, 'text'),
+      t.promise.then(() => Promise.reject(new Error('KV read timed out'))),
+    ])
     state.fetchedAt = Date.now()
     if (text === null) {
       // The key was deleted: personalization is switched off, not a fault.
@@ -56,18 +59,29 @@ async function refresh(kv: KVNamespace, state: IsolateState): Promise<void> {
       state.lastOutcome = 'empty'
       return
     }
-    if (text === state.text) { state.lastOutcome = 'kv'; return } // unchanged: compile nothing
+    if (text === state.text) {
+      state.lastOutcome = 'kv'
+      return
+    } // unchanged: compile nothing
     if (text.length > MAX_RULESET_CHARS) {
       state.lastOutcome = 'invalid'
       logWarn('ruleset_too_large', { bytes: text.length, max: MAX_RULESET_CHARS, keptVersion: state.ruleset?.version })
       return // keep the last good ruleset; the text is not kept, nor parsed
     }
-    if (text === state.badText) { state.lastOutcome = 'invalid'; return }
+    if (text === state.badText) {
+      state.lastOutcome = 'invalid'
+      return
+    }
     const result = compileRulesetText(text, { checkSelector: htmlRewriterSelectorCheck })
     if (!result.ok) {
       state.badText = text
       state.lastOutcome = 'invalid'
-      logWarn('ruleset_invalid', { issues: result.issues.length, first: result.issues[0]?.path, bytes: text.length, keptVersion: state.ruleset?.version })
+      logWarn('ruleset_invalid', {
+        issues: result.issues.length,
+        first: result.issues[0]?.path,
+        bytes: text.length,
+        keptVersion: state.ruleset?.version,
+      })
       return // keep the last good ruleset
     }
     state.text = text
@@ -133,7 +147,6 @@ export async function getRuleset(kv: KVNamespace | undefined, options: GetRulese
 export function peekRuleset(kv: KVNamespace | undefined): CompiledRuleset | undefined {
   return kv === undefined ? undefined : states.get(kv)?.ruleset
 }
-
 
 /** Forgets the in-memory ruleset, so the next lookup is cold (admin publish, tests). */
 export function forgetRuleset(kv: KVNamespace): void {

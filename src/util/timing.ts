@@ -4,7 +4,12 @@ export function timeout(ms: number): { promise: Promise<undefined>; cancel: () =
   const promise = new Promise<undefined>((resolve) => {
     id = setTimeout(() => resolve(undefined), ms)
   })
-  return { promise, cancel: () => { if (id !== null) clearTimeout(id) } }
+  return {
+    promise,
+    cancel: () => {
+      if (id !== null) clearTimeout(id)
+    },
+  }
 }
 
 /** Milliseconds with sub-ms precision where the runtime gives it (workerd coarsens it). */

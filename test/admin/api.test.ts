@@ -71,7 +71,9 @@ describe('POST api/ruleset/validate', () => {
     doc.placements[0].selector = '#hero h1'
     doc.settings.budgetMs = 50
     const again = await (await api('POST', '/ruleset/validate', doc)).json<any>()
-    expect(again.details.map((i: any) => i.path)).toEqual(expect.arrayContaining(['placements.1.rules.0.segment', 'segments.0.when.geo.country.$regex']))
+    expect(again.details.map((i: any) => i.path)).toEqual(
+      expect.arrayContaining(['placements.1.rules.0.segment', 'segments.0.when.geo.country.$regex']),
+    )
   })
 
   it('is 400 for a body that is not JSON', async () => {
@@ -88,7 +90,13 @@ describe('POST api/ruleset/validate', () => {
     doc.segments.push({ id: 'nobody', when: { 'geo.country': { $in: [] } } })
     doc.placements[0].rules.push({ segment: 'nobody', variant: 'us' })
     doc.placements.push({ id: 'api-banner', paths: ['/api/*'], selector: 'body', variants: [], rules: [] })
-    doc.placements.push({ id: 'blog', paths: ['/blog/*'], selector: 'body', variants: [{ id: 'x', ops: [{ op: 'remove' }] }], rules: [{ variant: 'x' }] })
+    doc.placements.push({
+      id: 'blog',
+      paths: ['/blog/*'],
+      selector: 'body',
+      variants: [{ id: 'x', ops: [{ op: 'remove' }] }],
+      rules: [{ variant: 'x' }],
+    })
     doc.settings.include = ['/', '/products/*', '/api/*']
     const res = await api('POST', '/ruleset/validate', doc)
     expect(res.status).toBe(200)
@@ -110,7 +118,9 @@ describe('POST api/ruleset/validate', () => {
     const res = await api('POST', '/ruleset/validate', doc)
     expect(res.status).toBe(422)
     const { details } = await res.json<any>()
-    expect(details).toEqual([{ path: 'placements.2.variants.0.ops.0.selector', message: expect.stringMatching(/HTMLRewriter rejects/) }])
+    expect(details).toEqual([
+      { path: 'placements.2.variants.0.ops.0.selector', message: expect.stringMatching(/HTMLRewriter rejects/) },
+    ])
   })
 })
 
@@ -141,7 +151,11 @@ describe('PUT/GET api/ruleset, versions, rollback', () => {
     const versions = await (await api('GET', '/ruleset/versions')).json<any>()
     expect(versions.active).toBe(r2.version)
     expect(versions.versions.map((v: any) => v.version)).toEqual([r2.version, r1.version])
-    expect(versions.versions[1]).toMatchObject({ note: 'first publish ✓', size: expect.any(Number), publishedAt: expect.any(String) })
+    expect(versions.versions[1]).toMatchObject({
+      note: 'first publish ✓',
+      size: expect.any(Number),
+      publishedAt: expect.any(String),
+    })
 
     const old = await api('GET', `/ruleset?version=${encodeURIComponent(r1.version)}`)
     expect((await old.json<any>()).version).toBe(r1.version)
@@ -180,7 +194,8 @@ describe('PUT/GET api/ruleset, versions, rollback', () => {
 
   it('serves a new publish to page requests at once, in this isolate', async () => {
     const app = createApp()
-    const page = () => app.request('https://shop.example/', { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' } }, testEnv)
+    const page = () =>
+      app.request('https://shop.example/', { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' } }, testEnv)
     const doc = demoRuleset()
     doc.placements[1].rules.push({ variant: 'tablet' })
     await api('PUT', '/ruleset', doc)
@@ -218,9 +233,18 @@ describe('PUT/GET api/ruleset, versions, rollback', () => {
     expect(validate.status).toBe(413)
     // Without Content-Length (a stream), the limit holds as well.
     const big = new TextEncoder().encode(JSON.stringify(doc))
-    const stream = new ReadableStream({ start(c) { c.enqueue(big); c.close() } })
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(big)
+        c.close()
+      },
+    })
     const app = createApp()
-    const streamed = await app.request('https://shop.example/__veneer/api/ruleset', { method: 'PUT', headers: auth(), body: stream, duplex: 'half' } as RequestInit, testEnv)
+    const streamed = await app.request(
+      'https://shop.example/__veneer/api/ruleset',
+      { method: 'PUT', headers: auth(), body: stream, duplex: 'half' } as RequestInit,
+      testEnv,
+    )
     expect(streamed.status).toBe(413)
     expect(await testEnv.RULES!.get('ruleset')).toBeNull()
   })

@@ -18,7 +18,15 @@ function get(cookie?: string, url = ADMIN, e = testEnv) {
 }
 
 function post(path: string, fields: Record<string, string>, headers: Record<string, string> = { origin: BASE }, e = testEnv) {
-  return app.request(`${ADMIN}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() }, e)
+  return app.request(
+    `${ADMIN}${path}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    },
+    e,
+  )
 }
 
 /** Logs in through the form; returns the cookie pair and the CSRF token from the page. */
@@ -60,12 +68,22 @@ describe('dashboard login and session', () => {
     expect(ok.status).toBe(303)
     expect(ok.headers.get('location')).toBe('/__veneer/admin')
     const cookie = ok.headers.get('set-cookie') ?? ''
-    expect(cookie).toMatch(/^veneer_admin=v1\.\d+\.[\w-]+\.[\w-]+; Path=\/__veneer\/admin; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/)
+    expect(cookie).toMatch(
+      /^veneer_admin=v1\.\d+\.[\w-]+\.[\w-]+; Path=\/__veneer\/admin; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/,
+    )
     expect(cookie).not.toContain(TOKEN)
   })
 
   it('leaves Secure off only on plain-HTTP localhost', async () => {
-    const res = await app.request('http://localhost:8787/__veneer/admin/login', { method: 'POST', headers: { origin: 'http://localhost:8787', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${TOKEN}` }, testEnv)
+    const res = await app.request(
+      'http://localhost:8787/__veneer/admin/login',
+      {
+        method: 'POST',
+        headers: { origin: 'http://localhost:8787', 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${TOKEN}`,
+      },
+      testEnv,
+    )
     expect(res.status).toBe(303)
     expect(res.headers.get('set-cookie')).not.toContain('Secure')
     expect(res.headers.get('set-cookie')).toContain('HttpOnly; SameSite=Strict')
@@ -112,9 +130,13 @@ describe('dashboard pages and forms', () => {
     await api('PUT', '/ruleset', demoRuleset())
     const { cookie, csrf } = await login()
     const doc = JSON.stringify(demoRuleset())
-    expect((await post('/publish', { csrf: 'x'.repeat(24), ruleset: doc, action: 'publish' }, { origin: BASE, cookie })).status).toBe(403)
+    expect(
+      (await post('/publish', { csrf: 'x'.repeat(24), ruleset: doc, action: 'publish' }, { origin: BASE, cookie })).status,
+    ).toBe(403)
     expect((await post('/publish', { ruleset: doc, action: 'publish' }, { origin: BASE, cookie })).status).toBe(403)
-    expect((await post('/publish', { csrf, ruleset: doc, action: 'publish' }, { origin: 'https://evil.example', cookie })).status).toBe(403)
+    expect(
+      (await post('/publish', { csrf, ruleset: doc, action: 'publish' }, { origin: 'https://evil.example', cookie })).status,
+    ).toBe(403)
     expect((await post('/publish', { csrf, ruleset: doc, action: 'publish' }, { origin: BASE })).status).toBe(401)
     const versions = await (await api('GET', '/ruleset/versions')).json<any>()
     expect(versions.versions).toHaveLength(1)
@@ -139,7 +161,11 @@ describe('dashboard pages and forms', () => {
     expect(await checked.text()).toContain('Valid: nothing blocks a publish.')
     expect((await (await api('GET', '/ruleset')).json<any>()).version).toBe(r1.version)
 
-    const published = await post('/publish', { csrf, ruleset: JSON.stringify(good), action: 'publish', note: 'tablet promo for all' }, { origin: BASE, cookie })
+    const published = await post(
+      '/publish',
+      { csrf, ruleset: JSON.stringify(good), action: 'publish', note: 'tablet promo for all' },
+      { origin: BASE, cookie },
+    )
     expect(published.status).toBe(303)
     const location = published.headers.get('location') ?? ''
     expect(location).toMatch(/^\/__veneer\/admin\?done=published:v2-/)
@@ -164,14 +190,22 @@ describe('dashboard pages and forms', () => {
   it('previews a German mobile visitor in the evening with the same trace as the API', async () => {
     await api('PUT', '/ruleset', demoRuleset())
     const { cookie, csrf } = await login()
-    const res = await post('/preview', { csrf, country: 'de', city: 'Berlin', device: 'mobile', hour: '21', path: '/', utm: '', profile: '' }, { origin: BASE, cookie })
+    const res = await post(
+      '/preview',
+      { csrf, country: 'de', city: 'Berlin', device: 'mobile', hour: '21', path: '/', utm: '', profile: '' },
+      { origin: BASE, cookie },
+    )
     expect(res.status).toBe(200)
     const html = await res.text()
     expect(html).toContain('x-veneer: personalized')
     expect(html).toMatch(/<tr data-placement="home-hero"><td>home-hero<\/td><td><b>germany<\/b><\/td>/)
     expect(html).toMatch(/<tr data-placement="greeting"><td>greeting<\/td><td><b>late-mobile<\/b><\/td>/)
     expect(html).toContain('Willkommen in Berlin!')
-    const bad = await post('/preview', { csrf, country: 'Germany', device: 'mobile', hour: '', path: '/', utm: '', profile: '' }, { origin: BASE, cookie })
+    const bad = await post(
+      '/preview',
+      { csrf, country: 'Germany', device: 'mobile', hour: '', path: '/', utm: '', profile: '' },
+      { origin: BASE, cookie },
+    )
     expect(bad.status).toBe(400)
     expect(await bad.text()).toContain('two-letter code')
   })
@@ -189,8 +223,40 @@ const RESULTS: ExperimentResults = {
   placement: 'greeting',
   control: 'control',
   arms: [
-    { variant: 'control', visitors: 1000, expectedShare: 0.5, goals: [{ goal: 'purchase', conversions: 50, rate: 0.05, absoluteLift: null, relativeLift: null, ci95: null, pValue: null, significant: false }] },
-    { variant: 'evening', visitors: 980, expectedShare: 0.5, goals: [{ goal: 'purchase', conversions: 78, rate: 78 / 980, absoluteLift: 78 / 980 - 0.05, relativeLift: 0.59, ci95: [0.008, 0.051], pValue: 0.007, significant: true }] },
+    {
+      variant: 'control',
+      visitors: 1000,
+      expectedShare: 0.5,
+      goals: [
+        {
+          goal: 'purchase',
+          conversions: 50,
+          rate: 0.05,
+          absoluteLift: null,
+          relativeLift: null,
+          ci95: null,
+          pValue: null,
+          significant: false,
+        },
+      ],
+    },
+    {
+      variant: 'evening',
+      visitors: 980,
+      expectedShare: 0.5,
+      goals: [
+        {
+          goal: 'purchase',
+          conversions: 78,
+          rate: 78 / 980,
+          absoluteLift: 78 / 980 - 0.05,
+          relativeLift: 0.59,
+          ci95: [0.008, 0.051],
+          pValue: 0.007,
+          significant: true,
+        },
+      ],
+    },
   ],
   srm: { chiSquare: 0.2, degreesOfFreedom: 1, pValue: 0.65, mismatch: false },
   exposuresByDay: [
@@ -205,13 +271,18 @@ const RESULTS: ExperimentResults = {
 describe('experiment results on the dashboard', () => {
   function withExperiment() {
     const doc = demoRuleset()
-    doc.placements[2].rules.unshift({ segment: 'evening', experiment: { id: 'evening-copy', split: { control: 50, evening: 50 } } })
+    doc.placements[2].rules.unshift({
+      segment: 'evening',
+      experiment: { id: 'evening-copy', split: { control: 50, evening: 50 } },
+    })
     return doc
   }
 
   it('says measurement is not available when results cannot be computed, and that nothing is recorded yet when they can', async () => {
     await api('PUT', '/ruleset', withExperiment())
-    setResultsProvider(async () => { throw new Error('store down') })
+    setResultsProvider(async () => {
+      throw new Error('store down')
+    })
     const { cookie } = await login()
     const down = await (await get(cookie)).text()
     expect(down).toContain('evening-copy')
@@ -231,11 +302,15 @@ describe('experiment results on the dashboard', () => {
     expect(html).toContain('<polyline')
     expect(html).toContain('1980 exposed visitors')
     const [lo, hi] = wilson(78, 980)
-    expect(html).toContain(`evening: 78 of 980 visitors, 7.96% (95% interval ${(lo * 100).toFixed(2)}% to ${(hi * 100).toFixed(2)}%)`)
+    expect(html).toContain(
+      `evening: 78 of 980 visitors, 7.96% (95% interval ${(lo * 100).toFixed(2)}% to ${(hi * 100).toFixed(2)}%)`,
+    )
   })
 
   it('flags a sample-ratio mismatch', async () => {
-    const html = await ResultsView({ results: { ...RESULTS, srm: { chiSquare: 40, degreesOfFreedom: 1, pValue: 1e-9, mismatch: true } } }).toString()
+    const html = await ResultsView({
+      results: { ...RESULTS, srm: { chiSquare: 40, degreesOfFreedom: 1, pValue: 1e-9, mismatch: true } },
+    }).toString()
     expect(html).toContain('Sample-ratio mismatch')
   })
 

@@ -18,7 +18,9 @@ async function realPage(path: string, init: RequestInit & { cf?: unknown }): Pro
 }
 
 function textOps(trace: any): string[] {
-  return trace.rewrite.flatMap((r: any) => r.ops.filter((o: any) => o.op === 'setText' || o.op === 'setHtml').map((o: any) => o.value))
+  return trace.rewrite.flatMap((r: any) =>
+    r.ops.filter((o: any) => o.op === 'setText' || o.op === 'setHtml').map((o: any) => o.value),
+  )
 }
 
 describe('POST api/explain agrees with a real request', () => {
@@ -38,7 +40,13 @@ describe('POST api/explain agrees with a real request', () => {
       ['promo-bar', 'mobile-app'],
       ['greeting', 'late-mobile'],
     ])
-    expect(trace.segments.filter((s: any) => s.matched).map((s: any) => s.id)).toEqual(['germany', 'eu', 'mobile', 'evening', 'mobile-evening'])
+    expect(trace.segments.filter((s: any) => s.matched).map((s: any) => s.id)).toEqual([
+      'germany',
+      'eu',
+      'mobile',
+      'evening',
+      'mobile-evening',
+    ])
     expect(trace.placements[0].reason).toEqual({ kind: 'rule', rule: 1 })
     expect(trace.placements[0].rules).toEqual([
       { index: 0, segment: 'from-newsletter', matched: false, decided: false },
@@ -58,7 +66,15 @@ describe('POST api/explain agrees with a real request', () => {
 
   it('an hour asked for becomes the request time in the visitor timezone (same answer as a request at that time)', async () => {
     await api('PUT', '/ruleset', demoRuleset())
-    const trace = await (await api('POST', '/explain', { 'geo.country': 'DE', 'geo.city': 'Berlin', 'geo.timezone': 'Europe/Berlin', 'device.type': 'desktop', 'time.hour': 9 })).json<any>()
+    const trace = await (
+      await api('POST', '/explain', {
+        'geo.country': 'DE',
+        'geo.city': 'Berlin',
+        'geo.timezone': 'Europe/Berlin',
+        'device.type': 'desktop',
+        'time.hour': 9,
+      })
+    ).json<any>()
     expect(trace.context.time.hour).toBe(9)
     const greeting = trace.placements.find((p: any) => p.placement === 'greeting')
     expect(greeting.variant).toBe('morning')
@@ -69,9 +85,31 @@ describe('POST api/explain agrees with a real request', () => {
 
   it('a US desktop visitor from the newsletter on a product page, with headers passed through', async () => {
     await api('PUT', '/ruleset', demoRuleset())
-    const headers = { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15', 'accept-language': 'en-US,en;q=0.9' }
-    const cf = { country: 'US', city: 'Austin', region: 'Texas', regionCode: 'TX', continent: 'NA', timezone: 'America/Chicago', isEUCountry: '0', postalCode: '78701', latitude: '30.27', longitude: '-97.74' }
-    const trace = await (await api('POST', '/explain', { geo: { country: 'US', city: 'Austin', timezone: 'America/Chicago' }, headers, at: AT.toISOString(), path: '/', request: { utm: { source: 'newsletter' } } })).json<any>()
+    const headers = {
+      'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15',
+      'accept-language': 'en-US,en;q=0.9',
+    }
+    const cf = {
+      country: 'US',
+      city: 'Austin',
+      region: 'Texas',
+      regionCode: 'TX',
+      continent: 'NA',
+      timezone: 'America/Chicago',
+      isEUCountry: '0',
+      postalCode: '78701',
+      latitude: '30.27',
+      longitude: '-97.74',
+    }
+    const trace = await (
+      await api('POST', '/explain', {
+        geo: { country: 'US', city: 'Austin', timezone: 'America/Chicago' },
+        headers,
+        at: AT.toISOString(),
+        path: '/',
+        request: { utm: { source: 'newsletter' } },
+      })
+    ).json<any>()
     expect(trace.request.url).toContain('utm_source=newsletter')
     expect(trace.context.request.language).toBe('en-us')
     const hero = trace.placements.find((p: any) => p.placement === 'home-hero')
@@ -92,7 +130,10 @@ describe('POST api/explain agrees with a real request', () => {
     const bot = await (await api('POST', '/explain', { device: { type: 'bot' }, geo: { country: 'DE' } })).json<any>()
     expect(bot.xVeneer).toBe('generic')
     expect(bot.placements).toEqual([])
-    const page = await realPage('/', { cf: cfGermany(), headers: { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' } })
+    const page = await realPage('/', {
+      cf: cfGermany(),
+      headers: { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+    })
     expect(page.xVeneer).toBe('generic')
     expect(page.html).toContain('Everyday gear, made to last.')
   })

@@ -8,19 +8,32 @@ describe('versions', () => {
   it('assigns increasing ids that sort by publish order', () => {
     const at = new Date('2026-11-22T08:45:12Z')
     expect(nextVersion([], at)).toBe('v1-20261122T084512Z')
-    expect(nextVersion([{ version: 'v9-x', publishedAt: '', size: 1 }, { version: 'demo-1', publishedAt: '', size: 1 }], at)).toBe('v10-20261122T084512Z')
+    expect(
+      nextVersion(
+        [
+          { version: 'v9-x', publishedAt: '', size: 1 },
+          { version: 'demo-1', publishedAt: '', size: 1 },
+        ],
+        at,
+      ),
+    ).toBe('v10-20261122T084512Z')
   })
 
   it('drops malformed index entries instead of trusting them', () => {
     expect(parseIndex('not json')).toEqual([])
     expect(parseIndex('{"version":"v1"}')).toEqual([])
-    expect(parseIndex('[{"version":"v1-a","publishedAt":"t","size":3},{"version":5},null]')).toEqual([{ version: 'v1-a', publishedAt: 't', size: 3 }])
+    expect(parseIndex('[{"version":"v1-a","publishedAt":"t","size":3},{"version":5},null]')).toEqual([
+      { version: 'v1-a', publishedAt: 't', size: 3 },
+    ])
   })
 })
 
 describe('explain input', () => {
   it('accepts nested and dotted attributes and ignores prototype keys', () => {
-    expect(normalizeInput({ 'geo.country': 'DE', geo: { city: 'Berlin' }, 'device.type': 'mobile' })).toEqual({ geo: { country: 'DE', city: 'Berlin' }, device: { type: 'mobile' } })
+    expect(normalizeInput({ 'geo.country': 'DE', geo: { city: 'Berlin' }, 'device.type': 'mobile' })).toEqual({
+      geo: { country: 'DE', city: 'Berlin' },
+      device: { type: 'mobile' },
+    })
     const out = normalizeInput(JSON.parse('{"__proto__":{"polluted":1},"geo.__proto__.x":1}'))
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect(Object.keys(out)).toEqual(['geo'])

@@ -7,7 +7,12 @@ const ctx = {
   geo: { country: 'DE', city: 'Berlin', isEU: true, latitude: 52.5 },
   device: { type: 'mobile', isBot: false },
   time: { hour: 20, date: '2026-11-22', dayOfWeek: 'sun' },
-  request: { path: '/products/sneakers', query: { ref: 'mail' }, referrerHost: 'news.example.com', utm: { source: 'newsletter' } },
+  request: {
+    path: '/products/sneakers',
+    query: { ref: 'mail' },
+    referrerHost: 'news.example.com',
+    utm: { source: 'newsletter' },
+  },
   behavior: { pageViews: 7, views: { product: 6 }, cartAdds: 1, purchases: 0 },
   profile: { tier: 'gold', interests: ['running', 'hiking'] },
   segments: ['eu', 'mobile'],
@@ -30,14 +35,22 @@ describe('conditions (SPEC 4.1)', () => {
   })
 
   it.each([
-    [{ $eq: 'DE' }, true], [{ $eq: 'FR' }, false],
-    [{ $ne: 'FR' }, true], [{ $ne: 'DE' }, false],
-    [{ $in: ['AT', 'DE'] }, true], [{ $in: ['AT'] }, false],
-    [{ $nin: ['AT'] }, true], [{ $nin: ['DE'] }, false],
-    [{ $exists: true }, true], [{ $exists: false }, false],
-    [{ $startsWith: 'D' }, true], [{ $startsWith: 'E' }, false],
-    [{ $contains: 'E' }, true], [{ $contains: 'X' }, false],
-    [{ $regex: '^[A-E]{2}$' }, true], [{ $regex: '^F' }, false],
+    [{ $eq: 'DE' }, true],
+    [{ $eq: 'FR' }, false],
+    [{ $ne: 'FR' }, true],
+    [{ $ne: 'DE' }, false],
+    [{ $in: ['AT', 'DE'] }, true],
+    [{ $in: ['AT'] }, false],
+    [{ $nin: ['AT'] }, true],
+    [{ $nin: ['DE'] }, false],
+    [{ $exists: true }, true],
+    [{ $exists: false }, false],
+    [{ $startsWith: 'D' }, true],
+    [{ $startsWith: 'E' }, false],
+    [{ $contains: 'E' }, true],
+    [{ $contains: 'X' }, false],
+    [{ $regex: '^[A-E]{2}$' }, true],
+    [{ $regex: '^F' }, false],
   ])('geo.country %j → %s', (t, expected) => {
     expect(test({ 'geo.country': t })).toBe(expected)
   })
@@ -90,8 +103,16 @@ describe('conditions (SPEC 4.1)', () => {
 
   it('reports unknown operators, attributes and bad shapes with their paths', () => {
     const issues: RulesetIssue[] = []
-    compileCondition({ 'geo.country': { $like: 'D%' }, 'planet.name': 'earth', $xor: [] } as ConditionDoc, 'segments.0.when', issues)
-    expect(issues.map((i) => i.path)).toEqual(['segments.0.when.geo.country.$like', 'segments.0.when.planet.name', 'segments.0.when.$xor'])
+    compileCondition(
+      { 'geo.country': { $like: 'D%' }, 'planet.name': 'earth', $xor: [] } as ConditionDoc,
+      'segments.0.when',
+      issues,
+    )
+    expect(issues.map((i) => i.path)).toEqual([
+      'segments.0.when.geo.country.$like',
+      'segments.0.when.planet.name',
+      'segments.0.when.$xor',
+    ])
   })
 })
 
@@ -105,7 +126,8 @@ describe('$regex safety (checked on load)', () => {
     expect(regexProblem('a'.repeat(257))).toMatch(/longer than 256/)
   })
   it('accepts ordinary patterns', () => {
-    for (const p of ['^/products/[a-z-]+$', '^(de|at|ch)$', 'gold|platinum', '^\\d{5}$', '(?:ab)?c']) expect(regexProblem(p)).toBeUndefined()
+    for (const p of ['^/products/[a-z-]+$', '^(de|at|ch)$', 'gold|platinum', '^\\d{5}$', '(?:ab)?c'])
+      expect(regexProblem(p)).toBeUndefined()
   })
   it('matches only the first 1000 characters of an attribute', () => {
     const issues: RulesetIssue[] = []

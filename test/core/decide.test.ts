@@ -6,11 +6,19 @@ import { compileRuleset } from '../../src/rules/compile'
 import { CF } from '../helpers'
 
 const compiled = compileRuleset({
-  segments: [{ id: 'us', when: { 'geo.country': 'US' } }, { id: 'late', when: { 'time.hour': { $gte: 18 } } }],
+  segments: [
+    { id: 'us', when: { 'geo.country': 'US' } },
+    { id: 'late', when: { 'time.hour': { $gte: 18 } } },
+  ],
   placements: [
     {
-      id: 'hero', paths: ['/', '/home'], selector: 'h1',
-      variants: [{ id: 'a', ops: [] }, { id: 'b', ops: [] }],
+      id: 'hero',
+      paths: ['/', '/home'],
+      selector: 'h1',
+      variants: [
+        { id: 'a', ops: [] },
+        { id: 'b', ops: [] },
+      ],
       rules: [
         { segment: 'late', variant: 'b' },
         { segment: 'us', experiment: { id: 'exp', split: { control: 50, a: 50 } } },
@@ -45,7 +53,10 @@ describe('decide (SPEC 4.4): override › holdout › first matching rule › co
 
   it('an experiment rule without the experiment layer shows control and says why', () => {
     const d = decide(ruleset, ctxAt(morning), '/')
-    expect(d.placements[0]).toMatchObject({ variant: 'control', reason: { kind: 'experiment-skipped', rule: 1, experiment: 'exp' } })
+    expect(d.placements[0]).toMatchObject({
+      variant: 'control',
+      reason: { kind: 'experiment-skipped', rule: 1, experiment: 'exp' },
+    })
   })
 
   it('an experiment that lets the visitor fall through leaves the decision to the next rule', () => {

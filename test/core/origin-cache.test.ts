@@ -8,7 +8,8 @@ describe('settings.originCacheTtl: generic origin HTML cached at the edge (SPEC 
     const o = origin(PAGE, { 'cache-control': 'public, max-age=300' })
     const url = `https://shop.example/cached-${crypto.randomUUID()}`
     const results = []
-    for (let i = 0; i < 4; i++) results.push(await run(url, { kv, app: { fetchOrigin: o.fetchOrigin }, init: { headers: { cookie: `session=${i}` } } }))
+    for (let i = 0; i < 4; i++)
+      results.push(await run(url, { kv, app: { fetchOrigin: o.fetchOrigin }, init: { headers: { cookie: `session=${i}` } } }))
     // The first request warms the ruleset (a cold isolate does not wait for the setting), the
     // second stores the page, the others are served from the edge cache.
     expect(o.calls).toHaveLength(2)

@@ -13,7 +13,12 @@ describe('proxy to ORIGIN_URL', () => {
   it('keeps method, headers, body, path and query; leaves redirects to the browser', async () => {
     const incoming = new Request('https://shop.example/cart/add?id=7&q=a%20b', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: 'a=1', 'x-custom': 'yes', connection: 'keep-alive' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: 'a=1',
+        'x-custom': 'yes',
+        connection: 'keep-alive',
+      },
       body: 'qty=2',
     })
     const out = originRequest(incoming, 'https://origin.example:8443/base/')
@@ -32,7 +37,12 @@ describe('proxy to ORIGIN_URL', () => {
     const seen: Request[] = []
     const { res } = await run('https://shop.example/old', {
       kv: await rulesKv(ruleset()),
-      app: { fetchOrigin: async (r) => { seen.push(r); return new Response(null, { status: 301, headers: { location: 'https://shop.example/new', 'set-cookie': 'x=1' } }) } },
+      app: {
+        fetchOrigin: async (r) => {
+          seen.push(r)
+          return new Response(null, { status: 301, headers: { location: 'https://shop.example/new', 'set-cookie': 'x=1' } })
+        },
+      },
       env: { ORIGIN_URL: 'https://origin.example' },
     })
     expect(res.status).toBe(301)
@@ -78,14 +88,17 @@ describe('the bundled demo shop as origin (ASSETS, ORIGIN_URL unset)', () => {
   })
 })
 
-describe('as middleware in someone else\'s Hono app', () => {
-  it('personalizes the downstream handler\'s HTML and leaves its other routes alone', async () => {
+describe("as middleware in someone else's Hono app", () => {
+  it("personalizes the downstream handler's HTML and leaves its other routes alone", async () => {
     const kv = await rulesKv(ruleset())
     let calls = 0
     const app = new Hono<{ Bindings: Env }>()
     app.use('*', personalize())
     app.get('/api/data', (c) => c.json({ ok: true }))
-    app.get('*', (c) => { calls++; return c.html(PAGE) })
+    app.get('*', (c) => {
+      calls++
+      return c.html(PAGE)
+    })
     const e = { ...(env as unknown as Env), RULES: kv }
     const res = await app.request('/', { cf: CF.newYork } as RequestInit, e)
     expect(await res.text()).toContain('<h1>Hello New York</h1>')
@@ -96,7 +109,7 @@ describe('as middleware in someone else\'s Hono app', () => {
     expect(api.headers.get('x-veneer')).toBeNull()
   })
 
-  it('mounts Veneer\'s own endpoints next to the host app\'s routes', async () => {
+  it("mounts Veneer's own endpoints next to the host app's routes", async () => {
     const kv = await rulesKv(ruleset())
     const app = new Hono<{ Bindings: Env }>()
     app.route('/__veneer', veneerEndpoints())

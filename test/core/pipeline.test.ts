@@ -24,7 +24,9 @@ describe('personalized pages', () => {
     // The origin's cookie is kept; Veneer's visitor cookie (opt-out default) comes alongside.
     expect(res.headers.getSetCookie()[0]).toBe('session=1; Path=/')
     expect(res.headers.getSetCookie()[1]).toMatch(/^veneer_visitor=/)
-    expect(res.headers.get('server-timing')).toMatch(/^db;dur=3, veneer;dur=[\d.]+;desc="personalized", veneer-kv;dur=[\d.]+;desc="kv"$/)
+    expect(res.headers.get('server-timing')).toMatch(
+      /^db;dur=3, veneer;dur=[\d.]+;desc="personalized", veneer-kv;dur=[\d.]+;desc="kv"$/,
+    )
     expect(o.calls).toHaveLength(1)
   })
 
@@ -32,7 +34,11 @@ describe('personalized pages', () => {
     // Opt-in: a visitor with no Veneer state and no cookie set for them (SPEC 8).
     const kv = await rulesKv(ruleset({ settings: { consent: { default: 'opt-in', optInCountries: [] } } }))
     const o = origin(PAGE, { 'cache-control': 'public, s-maxage=600', etag: '"abc"' })
-    const { res, text } = await run('https://shop.example/', { kv, app: { fetchOrigin: o.fetchOrigin }, init: { cf: { country: 'JP', city: 'Tokyo', timezone: 'Asia/Tokyo', continent: 'AS' } } })
+    const { res, text } = await run('https://shop.example/', {
+      kv,
+      app: { fetchOrigin: o.fetchOrigin },
+      init: { cf: { country: 'JP', city: 'Tokyo', timezone: 'Asia/Tokyo', continent: 'AS' } },
+    })
     expect(text).toBe(PAGE)
     expect(res.headers.get('x-veneer')).toBe('generic')
     expect(res.headers.get('cache-control')).toBe('public, s-maxage=600')
@@ -59,7 +65,19 @@ describe('personalized pages', () => {
   })
 
   it('matches placements by path glob and decodes the path first', async () => {
-    const kv = await rulesKv(ruleset({ placements: [{ id: 'hero', paths: ['/café/*'], selector: '#hero h1', variants: [{ id: 'v', ops: [{ op: 'setText', value: 'Bonjour' }] }], rules: [{ variant: 'v' }] }] }))
+    const kv = await rulesKv(
+      ruleset({
+        placements: [
+          {
+            id: 'hero',
+            paths: ['/café/*'],
+            selector: '#hero h1',
+            variants: [{ id: 'v', ops: [{ op: 'setText', value: 'Bonjour' }] }],
+            rules: [{ variant: 'v' }],
+          },
+        ],
+      }),
+    )
     expect((await run('https://shop.example/caf%C3%A9/menu', { kv })).text).toContain('<h1>Bonjour</h1>')
     expect((await run('https://shop.example/cafe/menu', { kv })).text).toBe(PAGE)
   })
@@ -67,19 +85,49 @@ describe('personalized pages', () => {
 
 describe('pass-through, byte for byte with headers untouched', () => {
   const cases: [string, () => Response, RequestInit?][] = [
-    ['non-HTML', () => new Response('{"a":1}', { headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=5' } })],
+    [
+      'non-HTML',
+      () => new Response('{"a":1}', { headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=5' } }),
+    ],
     ['CSS', () => new Response('h1{color:red}', { headers: { 'content-type': 'text/css' } })],
     ['404 HTML', () => new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html' } })],
     ['500 HTML', () => new Response(PAGE, { status: 500, headers: { 'content-type': 'text/html' } })],
     ['304', () => new Response(null, { status: 304, headers: { etag: '"abc"' } })],
     ['redirect', () => new Response(null, { status: 302, headers: { location: '/elsewhere', 'set-cookie': 'a=1' } })],
-    ['206 range', () => new Response(PAGE.slice(0, 10), { status: 206, headers: { 'content-type': 'text/html', 'content-range': `bytes 0-9/${PAGE.length}` } }), { headers: { range: 'bytes=0-9' } }],
-    ['HEAD', () => new Response(null, { headers: { 'content-type': 'text/html', 'content-length': '1234', 'cache-control': 'public' } }), { method: 'HEAD' }],
+    [
+      '206 range',
+      () =>
+        new Response(PAGE.slice(0, 10), {
+          status: 206,
+          headers: { 'content-type': 'text/html', 'content-range': `bytes 0-9/${PAGE.length}` },
+        }),
+      { headers: { range: 'bytes=0-9' } },
+    ],
+    [
+      'HEAD',
+      () => new Response(null, { headers: { 'content-type': 'text/html', 'content-length': '1234', 'cache-control': 'public' } }),
+      { method: 'HEAD' },
+    ],
     ['POST', () => new Response(PAGE, { headers: { 'content-type': 'text/html' } }), { method: 'POST', body: 'a=1' }],
-    ['UTF-16 HTML', () => new Response(new Uint8Array([0xff, 0xfe, 0x3c, 0x00]), { headers: { 'content-type': 'text/html; charset=utf-16' } })],
+    [
+      'UTF-16 HTML',
+      () => new Response(new Uint8Array([0xff, 0xfe, 0x3c, 0x00]), { headers: { 'content-type': 'text/html; charset=utf-16' } }),
+    ],
   ]
   it.each(cases)('%s', async (_name, make, init) => {
-    const kv = await rulesKv(ruleset({ placements: [{ id: 'all', paths: ['/*'], selector: 'h1', variants: [{ id: 'v', ops: [{ op: 'setText', value: 'X' }] }], rules: [{ variant: 'v' }] }] }))
+    const kv = await rulesKv(
+      ruleset({
+        placements: [
+          {
+            id: 'all',
+            paths: ['/*'],
+            selector: 'h1',
+            variants: [{ id: 'v', ops: [{ op: 'setText', value: 'X' }] }],
+            rules: [{ variant: 'v' }],
+          },
+        ],
+      }),
+    )
     const expected = make()
     const expectedBody = new Uint8Array(await expected.clone().arrayBuffer())
     const o = origin(() => make())
@@ -95,7 +143,10 @@ describe('fail open', () => {
   it('serves the origin page unchanged when the pipeline itself throws', async () => {
     const kv = await rulesKv(ruleset())
     const o = origin(PAGE, { 'content-length': '10000' })
-    const { res, text } = await run('https://shop.example/', { kv, app: { fetchOrigin: o.fetchOrigin, now: () => new Date(Number.NaN) } })
+    const { res, text } = await run('https://shop.example/', {
+      kv,
+      app: { fetchOrigin: o.fetchOrigin, now: () => new Date(Number.NaN) },
+    })
     expect(res.status).toBe(200)
     expect(text).toBe(PAGE)
     expect(res.headers.get('x-veneer')).toBeNull()
@@ -104,20 +155,42 @@ describe('fail open', () => {
 
   it('answers 502 (not an exception) when the origin cannot be reached', async () => {
     const kv = await rulesKv(ruleset())
-    const { res } = await run('https://shop.example/', { kv, app: { fetchOrigin: async () => { throw new TypeError('connect ECONNREFUSED') } } })
+    const { res } = await run('https://shop.example/', {
+      kv,
+      app: {
+        fetchOrigin: async () => {
+          throw new TypeError('connect ECONNREFUSED')
+        },
+      },
+    })
     expect(res.status).toBe(502)
   })
 })
 
 describe('streaming', () => {
   it('chunk boundaries inside tags and placeholders do not change the result', async () => {
-    const kv = await rulesKv(ruleset({
-      placements: [{
-        id: 'hero', paths: ['/*'], selector: '#hero h1',
-        variants: [{ id: 'v', ops: [{ op: 'setHtml', value: 'Hi <b>{{geo.city}}</b>' }, { op: 'addClass', value: 'big', selector: '#promo' }, { op: 'setAttr', name: 'href', value: '/p?c={{geo.country}}', selector: 'a#cta' }] }],
-        rules: [{ variant: 'v' }],
-      }],
-    }))
+    const kv = await rulesKv(
+      ruleset({
+        placements: [
+          {
+            id: 'hero',
+            paths: ['/*'],
+            selector: '#hero h1',
+            variants: [
+              {
+                id: 'v',
+                ops: [
+                  { op: 'setHtml', value: 'Hi <b>{{geo.city}}</b>' },
+                  { op: 'addClass', value: 'big', selector: '#promo' },
+                  { op: 'setAttr', name: 'href', value: '/p?c={{geo.country}}', selector: 'a#cta' },
+                ],
+              },
+            ],
+            rules: [{ variant: 'v' }],
+          },
+        ],
+      }),
+    )
     const whole = await run('https://shop.example/', { kv })
     for (const size of [1, 3, 7, 64]) {
       const o = origin(() => new Response(chunkedBody(PAGE, size), { headers: { 'content-type': 'text/html' } }))
@@ -137,7 +210,11 @@ describe('streaming', () => {
     const { createApp } = await import('../../src/app')
     const { env } = await import('cloudflare:workers')
     const app = createApp({ fetchOrigin: o.fetchOrigin })
-    const res = await app.request('https://shop.example/', { cf: { country: 'US', city: 'Austin', timezone: 'America/Chicago' } } as RequestInit, { ...env, ORIGIN_URL: 'https://o', RULES: kv })
+    const res = await app.request(
+      'https://shop.example/',
+      { cf: { country: 'US', city: 'Austin', timezone: 'America/Chicago' } } as RequestInit,
+      { ...env, ORIGIN_URL: 'https://o', RULES: kv },
+    )
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     const first = await reader.read()
     const firstAt = Date.now() - started

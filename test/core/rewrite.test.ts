@@ -8,7 +8,11 @@ import { PAGE, ruleset, rulesKv, run } from '../helpers'
 type Op = NonNullable<RulesetInput['placements']>[number]['variants'][number]['ops'][number]
 
 async function apply(ops: Op[], url = 'https://shop.example/', html = PAGE) {
-  const kv = await rulesKv(ruleset({ placements: [{ id: 'p', paths: ['/*'], selector: '#hero h1', variants: [{ id: 'v', ops }], rules: [{ variant: 'v' }] }] }))
+  const kv = await rulesKv(
+    ruleset({
+      placements: [{ id: 'p', paths: ['/*'], selector: '#hero h1', variants: [{ id: 'v', ops }], rules: [{ variant: 'v' }] }],
+    }),
+  )
   const { origin } = await import('../helpers')
   return (await run(url, { kv, app: { fetchOrigin: origin(html).fetchOrigin } })).text
 }
@@ -44,9 +48,23 @@ describe('operations (SPEC 4.3)', () => {
 
   it('applies to every element the selector matches', async () => {
     const html = '<ul><li>a</li><li>b</li></ul>'
-    const kv = await rulesKv(ruleset({ placements: [{ id: 'p', paths: ['/*'], selector: 'li', variants: [{ id: 'v', ops: [{ op: 'addClass', value: 'x' }] }], rules: [{ variant: 'v' }] }] }))
+    const kv = await rulesKv(
+      ruleset({
+        placements: [
+          {
+            id: 'p',
+            paths: ['/*'],
+            selector: 'li',
+            variants: [{ id: 'v', ops: [{ op: 'addClass', value: 'x' }] }],
+            rules: [{ variant: 'v' }],
+          },
+        ],
+      }),
+    )
     const { origin } = await import('../helpers')
-    expect((await run('https://s/', { kv, app: { fetchOrigin: origin(html).fetchOrigin } })).text).toBe('<ul><li class="x">a</li><li class="x">b</li></ul>')
+    expect((await run('https://s/', { kv, app: { fetchOrigin: origin(html).fetchOrigin } })).text).toBe(
+      '<ul><li class="x">a</li><li class="x">b</li></ul>',
+    )
   })
 })
 
@@ -86,15 +104,27 @@ describe('a failing handler leaves its element as it was', () => {
       ['h1', [{ op: 'setAttr', name: 'bad name', value: 'x' }]], // the runtime rejects this name
       ['#greeting', [{ op: 'setText', value: 'Still rewritten' }]],
     ])
-    const out = await rewriterFor(plan).transform(new Response(PAGE, { headers: { 'content-type': 'text/html' } })).text()
+    const out = await rewriterFor(plan)
+      .transform(new Response(PAGE, { headers: { 'content-type': 'text/html' } }))
+      .text()
     expect(out).toContain('<h1>Everyday gear.</h1>')
     expect(out).toContain('<p id="greeting">Still rewritten</p>')
     expect(out).toContain('</body></html>')
   })
 
   it('content operations on void elements are skipped, not fatal', async () => {
-    const plan: RewritePlan = new Map([['img', [{ op: 'setText', value: 'x' }, { op: 'setAttr', name: 'alt', value: 'A' }]]])
-    const out = await rewriterFor(plan).transform(new Response('<p><img src="a.png"></p><p>end</p>', { headers: { 'content-type': 'text/html' } })).text()
+    const plan: RewritePlan = new Map([
+      [
+        'img',
+        [
+          { op: 'setText', value: 'x' },
+          { op: 'setAttr', name: 'alt', value: 'A' },
+        ],
+      ],
+    ])
+    const out = await rewriterFor(plan)
+      .transform(new Response('<p><img src="a.png"></p><p>end</p>', { headers: { 'content-type': 'text/html' } }))
+      .text()
     expect(out).toBe('<p><img src="a.png" alt="A"></p><p>end</p>')
   })
 })

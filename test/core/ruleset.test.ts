@@ -15,7 +15,13 @@ describe('ruleset validation (SPEC 4)', () => {
     const r = compileRuleset(demo)
     expect(r.ok).toBe(true)
     const minimal = compileRuleset({})
-    expect(minimal.ok && minimal.ruleset.settings).toMatchObject({ budgetMs: 50, refreshSeconds: 10, include: ['/*'], bots: 'generic', consent: { default: 'opt-out' } })
+    expect(minimal.ok && minimal.ruleset.settings).toMatchObject({
+      budgetMs: 50,
+      refreshSeconds: 10,
+      include: ['/*'],
+      bots: 'generic',
+      consent: { default: 'opt-out' },
+    })
   })
 
   it('reports every error with its JSON path, not just the first', () => {
@@ -25,18 +31,28 @@ describe('ruleset validation (SPEC 4)', () => {
       placements: [{ id: 'p', paths: ['products'], selector: '#x', variants: [{ id: 'v', ops: [{ op: 'explode' }] }] }],
     })
     const paths = issues.map((i) => i.path)
-    expect(paths).toEqual(expect.arrayContaining(['settings.budgetMs', 'settings.bots', 'placements.0.paths.0', 'placements.0.variants.0.ops.0.op']))
+    expect(paths).toEqual(
+      expect.arrayContaining(['settings.budgetMs', 'settings.bots', 'placements.0.paths.0', 'placements.0.variants.0.ops.0.op']),
+    )
     expect(issues.length).toBeGreaterThanOrEqual(4)
   })
 
   it('checks references: segments, variants, split arms, duplicate ids, reserved control', () => {
     const issues = issuesOf(
       ruleset({
-        segments: [{ id: 'us', when: { 'geo.country': 'US' } }, { id: 'us', when: {} }],
+        segments: [
+          { id: 'us', when: { 'geo.country': 'US' } },
+          { id: 'us', when: {} },
+        ],
         placements: [
           {
-            id: 'hero', paths: ['/'], selector: 'h1',
-            variants: [{ id: 'a', ops: [] }, { id: 'control', ops: [] }],
+            id: 'hero',
+            paths: ['/'],
+            selector: 'h1',
+            variants: [
+              { id: 'a', ops: [] },
+              { id: 'control', ops: [] },
+            ],
             rules: [
               { segment: 'nope', variant: 'a' },
               { variant: 'missing' },
@@ -53,7 +69,19 @@ describe('ruleset validation (SPEC 4)', () => {
     expect(byPath['placements.0.rules.1.variant']).toMatch(/unknown variant "missing"/)
     expect(byPath['placements.0.rules.2.experiment.split.ghost']).toMatch(/unknown variant/)
     // Structural errors come first (references are checked on a well-formed document).
-    const shape = issuesOf(ruleset({ placements: [{ id: 'p', paths: ['/'], selector: 'h1', variants: [{ id: 'a', ops: [] }], rules: [{ variant: 'a', experiment: { id: 'e2', split: { a: 1 } } }, { segment: 'us' }] }] }))
+    const shape = issuesOf(
+      ruleset({
+        placements: [
+          {
+            id: 'p',
+            paths: ['/'],
+            selector: 'h1',
+            variants: [{ id: 'a', ops: [] }],
+            rules: [{ variant: 'a', experiment: { id: 'e2', split: { a: 1 } } }, { segment: 'us' }],
+          },
+        ],
+      }),
+    )
     expect(shape.map((i) => [i.path, i.message])).toEqual([
       ['placements.0.rules.0', expect.stringMatching(/exactly one of/)],
       ['placements.0.rules.1', expect.stringMatching(/exactly one of/)],
@@ -64,19 +92,41 @@ describe('ruleset validation (SPEC 4)', () => {
     const issues = issuesOf(
       ruleset({
         segments: [{ id: 'us', when: { 'request.referrer': { $regex: '(a+)+$' } } }],
-        placements: [{ id: 'hero', paths: ['/'], selector: 'h1', variants: [{ id: 'us', ops: [{ op: 'setText', value: 'Hi {{visitor.id}} {{weather.today}}' }] }], rules: [] }],
+        placements: [
+          {
+            id: 'hero',
+            paths: ['/'],
+            selector: 'h1',
+            variants: [{ id: 'us', ops: [{ op: 'setText', value: 'Hi {{visitor.id}} {{weather.today}}' }] }],
+            rules: [],
+          },
+        ],
       }),
     )
-    expect(issues.map((i) => i.path)).toEqual(['segments.0.when.request.referrer.$regex', 'placements.0.variants.0.ops.0.value', 'placements.0.variants.0.ops.0.value'])
+    expect(issues.map((i) => i.path)).toEqual([
+      'segments.0.when.request.referrer.$regex',
+      'placements.0.variants.0.ops.0.value',
+      'placements.0.variants.0.ops.0.value',
+    ])
   })
 
   it('rejects selectors HTMLRewriter does not support, in Node and in workerd', () => {
     for (const bad of ['div + p', 'a ~ b', 'a:hover', 'h1, h2', '', 'div >']) expect(selectorProblem(bad)).toBeDefined()
-    for (const good of ['#hero h1', 'div.card > a[href^="/p"]', 'li:nth-child(2n+1)', 'p:not(.x)', '*', '[data-x="a b"]', 'ul > li:first-child']) {
+    for (const good of [
+      '#hero h1',
+      'div.card > a[href^="/p"]',
+      'li:nth-child(2n+1)',
+      'p:not(.x)',
+      '*',
+      '[data-x="a b"]',
+      'ul > li:first-child',
+    ]) {
       expect(selectorProblem(good)).toBeUndefined()
       expect(htmlRewriterSelectorCheck(good)).toBeUndefined()
     }
-    expect(issuesOf(ruleset({ placements: [{ id: 'p', paths: ['/'], selector: 'a + b', variants: [], rules: [] }] }))[0]?.path).toBe('placements.0.selector')
+    expect(
+      issuesOf(ruleset({ placements: [{ id: 'p', paths: ['/'], selector: 'a + b', variants: [], rules: [] }] }))[0]?.path,
+    ).toBe('placements.0.selector')
   })
 
   it('reports JSON syntax errors at the root and derives a version when none is given', () => {

@@ -91,7 +91,10 @@ describe('per-isolate cache: stale-while-revalidate, compile once per version', 
   it('a corrupt stored document keeps the last good one', async () => {
     const kv = await rulesKv(ruleset({ version: 'good', settings: { refreshSeconds: 1 } }))
     expect((await getRuleset(kv, { budgetMs: 1000, waitUntil })).ruleset?.version).toBe('good')
-    for (const corrupt of ['{"settings":', JSON.stringify({ version: 'bad', segments: [{ id: 'x', when: { 'geo.country': { $regex: '(a+)+' } } }] })]) {
+    for (const corrupt of [
+      '{"settings":',
+      JSON.stringify({ version: 'bad', segments: [{ id: 'x', when: { 'geo.country': { $regex: '(a+)+' } } }] }),
+    ]) {
       await kv.set(corrupt)
       await getRuleset(kv, { budgetMs: 1000, waitUntil, now: Date.now() + 5000 })
       await settle()
@@ -106,7 +109,9 @@ describe('per-isolate cache: stale-while-revalidate, compile once per version', 
   it('a KV error during a refresh keeps the last good one', async () => {
     const kv = await rulesKv(ruleset({ version: 'good', settings: { refreshSeconds: 1 } }))
     await getRuleset(kv, { budgetMs: 1000, waitUntil })
-    ;(kv as unknown as { get: () => Promise<never> }).get = async () => { throw new Error('KV down') }
+    ;(kv as unknown as { get: () => Promise<never> }).get = async () => {
+      throw new Error('KV down')
+    }
     await getRuleset(kv, { budgetMs: 1000, waitUntil, now: Date.now() + 5000 })
     await settle()
     expect((await getRuleset(kv, { budgetMs: 1000, waitUntil })).ruleset?.version).toBe('good')

@@ -60,7 +60,9 @@ describe('determinism and stickiness', () => {
       const d1 = decideFor(before, state(id))
       const v1 = variantOf(d1) as string
       // What the identity layer persists: experiment decisions of the page.
-      const assignments = Object.fromEntries(d1.placements.filter((p) => p.reason.kind === 'experiment').map((p) => [p.experiment as string, p.variant]))
+      const assignments = Object.fromEntries(
+        d1.placements.filter((p) => p.reason.kind === 'experiment').map((p) => [p.experiment as string, p.variant]),
+      )
       const d2 = decideFor(after, state(id, assignments))
       expect(variantOf(d2)).toBe(v1)
       expect(d2.placements[0]?.reason).toMatchObject({ kind: 'experiment', sticky: true })
@@ -100,7 +102,10 @@ describe('consent', () => {
 
   it('never buckets a visitor without personalization consent: control, experiment-skipped', () => {
     const d = decideFor(rs, state('v-0001', { copy: 'b' }, false))
-    expect(d.placements[0]).toMatchObject({ variant: 'control', reason: { kind: 'experiment-skipped', experiment: 'copy', why: 'no personalization consent' } })
+    expect(d.placements[0]).toMatchObject({
+      variant: 'control',
+      reason: { kind: 'experiment-skipped', experiment: 'copy', why: 'no personalization consent' },
+    })
   })
 
   it('never buckets a consenting visitor without an id', () => {
@@ -120,12 +125,14 @@ describe('consent', () => {
 function chiSquare2x2(t: [[number, number], [number, number]]): number {
   const [[a, b], [c, d]] = t
   const n = a + b + c + d
-  const rows = [a + b, c + d], cols = [a + c, b + d]
+  const rows = [a + b, c + d],
+    cols = [a + c, b + d]
   let chi = 0
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
-    const expected = ((rows[i] as number) * (cols[j] as number)) / n
-    chi += ((t[i] as number[])[j] as number - expected) ** 2 / expected
-  }
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 2; j++) {
+      const expected = ((rows[i] as number) * (cols[j] as number)) / n
+      chi += (((t[i] as number[])[j] as number) - expected) ** 2 / expected
+    }
   return chi
 }
 
@@ -133,11 +140,26 @@ describe('independence of experiments', () => {
   it("two experiments' assignments are independent (chi-square, p > 0.001)", () => {
     const rs = compile({
       placements: [
-        { id: 'p1', paths: ['/*'], selector: 'h1', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'first', split: { control: 50, b: 50 } } }] },
-        { id: 'p2', paths: ['/*'], selector: 'h2', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'second', split: { control: 50, b: 50 } } }] },
+        {
+          id: 'p1',
+          paths: ['/*'],
+          selector: 'h1',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'first', split: { control: 50, b: 50 } } }],
+        },
+        {
+          id: 'p2',
+          paths: ['/*'],
+          selector: 'h2',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'second', split: { control: 50, b: 50 } } }],
+        },
       ],
     })
-    const table: [[number, number], [number, number]] = [[0, 0], [0, 0]]
+    const table: [[number, number], [number, number]] = [
+      [0, 0],
+      [0, 0],
+    ]
     for (const id of ids) {
       const d = decideFor(rs, state(id))
       const i = variantOf(d, 'p1') === 'b' ? 1 : 0
@@ -147,7 +169,12 @@ describe('independence of experiments', () => {
     // 10.828 is the chi-square quantile for p = 0.001 at 1 degree of freedom.
     expect(chiSquare2x2(table)).toBeLessThan(10.828)
     // And the test has teeth: a perfectly correlated table fails it.
-    expect(chiSquare2x2([[5000, 0], [0, 5000]])).toBeGreaterThan(10.828)
+    expect(
+      chiSquare2x2([
+        [5000, 0],
+        [0, 5000],
+      ]),
+    ).toBeGreaterThan(10.828)
   })
 
   it('traffic entry is independent of the arm (the entered visitors still split 50/50)', () => {
@@ -155,7 +182,8 @@ describe('independence of experiments', () => {
     const s = shares(rs)
     const entered = (s.get('control') ?? 0) + (s.get('b') ?? 0)
     // Non-entered visitors fall through to the default, which is control too: count via reasons.
-    let inExp = 0, b = 0
+    let inExp = 0,
+      b = 0
     for (const id of ids) {
       const p = decideFor(rs, state(id)).placements[0]
       if (p?.reason.kind === 'experiment') {

@@ -19,7 +19,10 @@ export function visitorIds(n: number, seed = 0x9e3779b9): string[] {
   }
   const out: string[] = []
   for (let i = 0; i < n; i++) {
-    const a = next(), b = next(), c = next(), d = next()
+    const a = next(),
+      b = next(),
+      c = next(),
+      d = next()
     out.push(`${a}-${b.slice(0, 4)}-4${b.slice(5)}-8${c.slice(1, 4)}-${c.slice(4)}${d}`)
   }
   return out
@@ -40,14 +43,25 @@ export function state(id: string | undefined, assignments?: Record<string, strin
 }
 
 const BERLIN_CF = {
-  country: 'DE', city: 'Berlin', region: 'Land Berlin', regionCode: 'BE', continent: 'EU', isEUCountry: '1',
-  timezone: 'Europe/Berlin', postalCode: '10115', latitude: '52.52', longitude: '13.40',
+  country: 'DE',
+  city: 'Berlin',
+  region: 'Land Berlin',
+  regionCode: 'BE',
+  continent: 'EU',
+  isEUCountry: '1',
+  timezone: 'Europe/Berlin',
+  postalCode: '10115',
+  latitude: '52.52',
+  longitude: '13.40',
 }
 
 export const AT = new Date('2026-11-22T12:00:00Z')
 
 export function context(s: VisitorState, url = 'https://shop.example/', at = AT): Context {
-  const request = new Request(url, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36' }, cf: BERLIN_CF })
+  const request = new Request(url, {
+    headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36' },
+    cf: BERLIN_CF,
+  })
   return buildContext(contextualContext(request, at), s)
 }
 
@@ -58,7 +72,11 @@ export function decideFor(ruleset: CompiledRuleset, s: VisitorState, path = '/',
 }
 
 /** A one-placement ruleset whose single rule is the given experiment. */
-export function experimentRuleset(experiment: Record<string, unknown>, variants = ['b'], extra: Partial<RulesetInput> = {}): CompiledRuleset {
+export function experimentRuleset(
+  experiment: Record<string, unknown>,
+  variants = ['b'],
+  extra: Partial<RulesetInput> = {},
+): CompiledRuleset {
   return compile({
     ...extra,
     placements: [

@@ -10,8 +10,13 @@ describe('traffic', () => {
     const rs = compile({
       placements: [
         {
-          id: 'hero', paths: ['/*'], selector: 'h1',
-          variants: [{ id: 'b', ops: [] }, { id: 'fallback', ops: [] }],
+          id: 'hero',
+          paths: ['/*'],
+          selector: 'h1',
+          variants: [
+            { id: 'b', ops: [] },
+            { id: 'fallback', ops: [] },
+          ],
           rules: [{ experiment: { id: 't30', split: { control: 50, b: 50 }, traffic: 30 } }, { variant: 'fallback' }],
         },
       ],
@@ -42,9 +47,17 @@ describe('start and end', () => {
   const rs = compile({
     placements: [
       {
-        id: 'hero', paths: ['/*'], selector: 'h1',
-        variants: [{ id: 'b', ops: [] }, { id: 'later', ops: [] }],
-        rules: [{ experiment: { id: 'xmas', split: { b: 1 }, start: '2026-12-01', end: '2026-12-27T00:00:00Z' } }, { variant: 'later' }],
+        id: 'hero',
+        paths: ['/*'],
+        selector: 'h1',
+        variants: [
+          { id: 'b', ops: [] },
+          { id: 'later', ops: [] },
+        ],
+        rules: [
+          { experiment: { id: 'xmas', split: { b: 1 }, start: '2026-12-01', end: '2026-12-27T00:00:00Z' } },
+          { variant: 'later' },
+        ],
       },
     ],
   })
@@ -68,16 +81,44 @@ describe('layers', () => {
   const layered = (layerOfThird = 'checkout') =>
     compile({
       placements: [
-        { id: 'p1', paths: ['/*'], selector: 'h1', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'ex-a', split: { control: 50, b: 50 }, layer: 'checkout' } }] },
-        { id: 'p2', paths: ['/*'], selector: 'h2', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'ex-b', split: { control: 50, b: 50 }, layer: 'checkout' } }] },
-        { id: 'p3', paths: ['/*'], selector: 'h3', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'ex-c', split: { control: 50, b: 50 }, layer: layerOfThird } }] },
-        { id: 'p4', paths: ['/*'], selector: 'h4', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'free', split: { control: 50, b: 50 } } }] },
+        {
+          id: 'p1',
+          paths: ['/*'],
+          selector: 'h1',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'ex-a', split: { control: 50, b: 50 }, layer: 'checkout' } }],
+        },
+        {
+          id: 'p2',
+          paths: ['/*'],
+          selector: 'h2',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'ex-b', split: { control: 50, b: 50 }, layer: 'checkout' } }],
+        },
+        {
+          id: 'p3',
+          paths: ['/*'],
+          selector: 'h3',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'ex-c', split: { control: 50, b: 50 }, layer: layerOfThird } }],
+        },
+        {
+          id: 'p4',
+          paths: ['/*'],
+          selector: 'h4',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'free', split: { control: 50, b: 50 } } }],
+        },
       ],
     })
 
   it('puts no visitor in two experiments of one layer; the layer is split equally among its experiments', () => {
     const rs = layered()
-    expect(layerIndex(rs).get('checkout')?.map((m) => m.experiment.id)).toEqual(['ex-a', 'ex-b', 'ex-c'])
+    expect(
+      layerIndex(rs)
+        .get('checkout')
+        ?.map((m) => m.experiment.id),
+    ).toEqual(['ex-a', 'ex-b', 'ex-c'])
     const per = new Map<string, number>()
     let inFree = 0
     for (const id of ids) {
@@ -110,7 +151,13 @@ describe('global holdout', () => {
     const rs = compile({
       settings: { holdoutPercent: 5 },
       placements: [
-        { id: 'hero', paths: ['/*'], selector: 'h1', variants: [{ id: 'b', ops: [] }], rules: [{ experiment: { id: 'e', split: { control: 50, b: 50 } } }] },
+        {
+          id: 'hero',
+          paths: ['/*'],
+          selector: 'h1',
+          variants: [{ id: 'b', ops: [] }],
+          rules: [{ experiment: { id: 'e', split: { control: 50, b: 50 } } }],
+        },
         { id: 'fixed', paths: ['/*'], selector: 'h2', variants: [{ id: 'x', ops: [] }], rules: [{ variant: 'x' }] },
       ],
     })
@@ -130,7 +177,8 @@ describe('global holdout', () => {
   it('is the same visitors on every request, independent of experiment arms', () => {
     const rs = experimentRuleset({ id: 'e', split: { control: 50, b: 50 } }, ['b'], { settings: { holdoutPercent: 20 } })
     const plain = experimentRuleset({ id: 'e', split: { control: 50, b: 50 } }, ['b'])
-    let heldB = 0, held = 0
+    let heldB = 0,
+      held = 0
     for (const id of ids) {
       const h = decideFor(rs, state(id)).holdout
       expect(decideFor(rs, state(id), '/', new Date('2027-03-01T08:00:00Z')).holdout).toBe(h)

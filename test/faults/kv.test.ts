@@ -23,7 +23,10 @@ describe('KV faults: the page is delivered, generic, within the budget', () => {
 
   it('KV stalled: the response starts within the cold budget and is the generic page', async () => {
     const stalled = faultyKv(() => new Promise<string | null>((resolve) => setTimeout(() => resolve(RULESET_TEXT), 2000)))
-    const { res, respondedAfterMs: elapsed } = await serve(fromOrigin, '/products/2', { env: { RULES: stalled }, waitForBackground: false })
+    const { res, respondedAfterMs: elapsed } = await serve(fromOrigin, '/products/2', {
+      env: { RULES: stalled },
+      waitForBackground: false,
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-veneer')).toBe('fallback')
     expect(res.headers.get('server-timing')).toMatch(/veneer-kv;dur=\d+(\.\d)?;desc="timeout"/)
@@ -47,7 +50,12 @@ describe('KV faults: the page is delivered, generic, within the budget', () => {
   })
 
   it('KV throwing (rejecting and throwing synchronously): generic page, no 5xx', async () => {
-    for (const kv of [faultyKv(() => Promise.reject(new Error('KV GET failed: 500'))), faultyKv(() => { throw new TypeError('binding gone') })]) {
+    for (const kv of [
+      faultyKv(() => Promise.reject(new Error('KV GET failed: 500'))),
+      faultyKv(() => {
+        throw new TypeError('binding gone')
+      }),
+    ]) {
       const { res } = await serve(fromOrigin, '/products/4', { env: { RULES: kv } })
       expect(res.status).toBe(200)
       expect(res.headers.get('x-veneer')).toBe('fallback')
@@ -89,7 +97,11 @@ describe('KV faults: the page is delivered, generic, within the budget', () => {
       ...RULESET,
       segments: [
         ...RULESET.segments,
-        ...Array.from({ length: 2500 }, (_, i) => ({ id: `pad-${i}`, description: 'p'.repeat(900), when: { 'geo.country': 'ZZ' } })),
+        ...Array.from({ length: 2500 }, (_, i) => ({
+          id: `pad-${i}`,
+          description: 'p'.repeat(900),
+          when: { 'geo.country': 'ZZ' },
+        })),
       ],
     }
     const text = JSON.stringify(big)
@@ -106,4 +118,3 @@ describe('KV faults: the page is delivered, generic, within the budget', () => {
     expect(RULESET.settings.exclude).toContain('/api/*')
   })
 })
-

@@ -34,7 +34,10 @@ describe('origin faults: what the origin sent is what the visitor gets', () => {
   })
 
   it('a redirect is passed to the browser, not followed', async () => {
-    const { res, originRequests } = await serve(async () => new Response(null, { status: 301, headers: { location: 'https://origin.test/new' } }), '/old')
+    const { res, originRequests } = await serve(
+      async () => new Response(null, { status: 301, headers: { location: 'https://origin.test/new' } }),
+      '/old',
+    )
     expect(res.status).toBe(301)
     expect(res.headers.get('location')).toBe('https://origin.test/new')
     expect(res.headers.get('x-veneer')).toBeNull()
@@ -43,7 +46,13 @@ describe('origin faults: what the origin sent is what the visitor gets', () => {
 
   it('non-HTML (JSON) passes through byte for byte with its headers', async () => {
     const body = encoder.encode(JSON.stringify({ hero: '<section id="hero"><h1>Welcome to the shop</h1></section>' }))
-    const { res } = await serve(async () => new Response(body, { headers: { 'content-type': 'application/json', 'content-length': String(body.length), etag: '"j1"' } }), '/data.json')
+    const { res } = await serve(
+      async () =>
+        new Response(body, {
+          headers: { 'content-type': 'application/json', 'content-length': String(body.length), etag: '"j1"' },
+        }),
+      '/data.json',
+    )
     expect(res.headers.get('etag')).toBe('"j1"')
     expect(res.headers.get('content-length')).toBe(String(body.length))
     await expectUntouched(res, 200, body)
@@ -77,7 +86,10 @@ describe('origin faults: what the origin sent is what the visitor gets', () => {
   it('a 5 MB page streams through personalized, every byte delivered', async () => {
     const text = page(5 * 1024 * 1024)
     const bytes = encoder.encode(text)
-    const { res } = await serve(async () => html(chunked(split(bytes, 16 * 1024)), { 'content-length': String(bytes.length) }), '/products/big')
+    const { res } = await serve(
+      async () => html(chunked(split(bytes, 16 * 1024)), { 'content-length': String(bytes.length) }),
+      '/products/big',
+    )
     expect(res.status).toBe(200)
     expect(res.headers.get('x-veneer')).toBe('personalized')
     expect(res.headers.get('content-length')).toBeNull()
@@ -92,7 +104,11 @@ describe('origin faults: what the origin sent is what the visitor gets', () => {
     const { res } = await serve(async () => html(chunked([before, junk, after])), '/products/utf8')
     expect(res.headers.get('x-veneer')).toBe('personalized')
     const out = await bytesOf(res)
-    const expected = new Uint8Array([...encoder.encode(personalized(page(3000)).replace('</body>', '<p id="raw">')), ...junk, ...after])
+    const expected = new Uint8Array([
+      ...encoder.encode(personalized(page(3000)).replace('</body>', '<p id="raw">')),
+      ...junk,
+      ...after,
+    ])
     expect(equalBytes(out, expected)).toBe(true)
     expect(out.length - body.length).toBe(personalized(page(3000)).length - page(3000).length)
   })

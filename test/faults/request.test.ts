@@ -15,7 +15,9 @@ beforeEach(async () => {
 describe('odd requests: personalized as usual, no 5xx', () => {
   it('100 cookies', async () => {
     const cookie = Array.from({ length: 100 }, (_, i) => `c${i}=${'v'.repeat(20)}${i}`).join('; ')
-    const { res, originRequests } = await serve(fromOrigin, '/products/1', { headers: { cookie, 'user-agent': UA, 'accept-encoding': 'identity' } })
+    const { res, originRequests } = await serve(fromOrigin, '/products/1', {
+      headers: { cookie, 'user-agent': UA, 'accept-encoding': 'identity' },
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-veneer')).toBe('personalized')
     expect(await res.text()).toBe(personalized(origin))
@@ -25,7 +27,9 @@ describe('odd requests: personalized as usual, no 5xx', () => {
   it('a 16 KB cookie header, with Veneer cookie names holding junk', async () => {
     const junk = 'x'.repeat(16 * 1024 - 200)
     const cookie = `veneer_consent=%%%; veneer_visitor=not.a.jwt; veneer_profile=${'A'.repeat(100)}; big=${junk}`
-    const { res } = await serve(fromOrigin, '/products/2', { headers: { cookie, 'user-agent': UA, 'accept-encoding': 'identity' } })
+    const { res } = await serve(fromOrigin, '/products/2', {
+      headers: { cookie, 'user-agent': UA, 'accept-encoding': 'identity' },
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-veneer')).toBe('personalized')
     expect(await res.text()).toBe(personalized(origin))
@@ -51,7 +55,13 @@ describe('odd requests: personalized as usual, no 5xx', () => {
 
   it('a malformed Sec-CH-UA (and friends)', async () => {
     for (const ch of ['"Chromium";v="140", "Not;A=Brand', '"""', ',,,,', 'x'.repeat(10_000), '"\u00ff";v=1']) {
-      const headers = { 'sec-ch-ua': ch, 'sec-ch-ua-mobile': '?2', 'sec-ch-ua-platform': '"\\"', 'user-agent': UA, 'accept-encoding': 'identity' }
+      const headers = {
+        'sec-ch-ua': ch,
+        'sec-ch-ua-mobile': '?2',
+        'sec-ch-ua-platform': '"\\"',
+        'user-agent': UA,
+        'accept-encoding': 'identity',
+      }
       const { res } = await serve(fromOrigin, '/products/3', { headers })
       expect(res.status).toBe(200)
       expect(res.headers.get('x-veneer')).toBe('personalized')
@@ -69,7 +79,10 @@ describe('odd requests: personalized as usual, no 5xx', () => {
 
   it('HEAD and POST pass through to the origin untouched', async () => {
     for (const method of ['HEAD', 'POST']) {
-      const { res } = await serve(async () => html(method === 'HEAD' ? null : origin), '/products/5', { method, body: method === 'POST' ? 'a=1' : undefined })
+      const { res } = await serve(async () => html(method === 'HEAD' ? null : origin), '/products/5', {
+        method,
+        body: method === 'POST' ? 'a=1' : undefined,
+      })
       expect(res.status).toBe(200)
       expect(res.headers.get('x-veneer')).toBeNull()
     }

@@ -1,6 +1,21 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { forgetRuleset } from '../../src/rules/store'
-import { baseEnv, bytesOf, chunked, concat, decoder, encoder, equalBytes, html, page, personalized, readUntilError, RULESET_TEXT, serve, split } from './fixtures'
+import {
+  baseEnv,
+  bytesOf,
+  chunked,
+  concat,
+  decoder,
+  encoder,
+  equalBytes,
+  html,
+  page,
+  personalized,
+  readUntilError,
+  RULESET_TEXT,
+  serve,
+  split,
+} from './fixtures'
 
 const realKv = baseEnv.RULES as KVNamespace
 
@@ -48,7 +63,11 @@ describe('pages that break mid-stream', () => {
   // `<select>` then `<title>` aborts lol-html's parse ("text content tag ... ambiguous").
   const AMBIGUOUS = '<form><select name="size"><option>S</option><title>Sizes</title></select></form>'
 
-  for (const [label, size] of [['chunks of 1 KB', 1024], ['one chunk', 1 << 20], ['chunks of 7 bytes', 7]] as const) {
+  for (const [label, size] of [
+    ['chunks of 1 KB', 1024],
+    ['one chunk', 1 << 20],
+    ['chunks of 7 bytes', 7],
+  ] as const) {
     it(`<select><title> (${label}): no byte of the origin is lost, the next request bypasses`, async () => {
       const path = `/products/ambiguous-${size}`
       const text = page(12_000, AMBIGUOUS)

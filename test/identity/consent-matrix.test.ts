@@ -13,7 +13,11 @@ function ruleset(consentDefault: 'opt-in' | 'opt-out', contextualWithoutConsent 
   const text = (id: string, value: string) => ({ id, ops: [{ op: 'setText', value }] })
   return {
     version: `matrix-${consentDefault}-${contextualWithoutConsent}`,
-    settings: { consent: { default: consentDefault, optInCountries: ['EU', 'GB'] }, contextualWithoutConsent, categories: { product: '/products/?*' } },
+    settings: {
+      consent: { default: consentDefault, optInCountries: ['EU', 'GB'] },
+      contextualWithoutConsent,
+      categories: { product: '/products/?*' },
+    },
     segments: [
       { id: 'de', when: { 'geo.country': 'DE' } },
       { id: 'us', when: { 'geo.country': 'US' } },
@@ -23,17 +27,54 @@ function ruleset(consentDefault: 'opt-in' | 'opt-out', contextualWithoutConsent 
       { id: 'consented', when: { 'consent.personalization': true } },
     ],
     placements: [
-      { id: 'geo', paths: ['/products/*'], selector: 'h1', variants: [text('de', 'GEO-DE'), text('us', 'GEO-US')], rules: [{ segment: 'de', variant: 'de' }, { segment: 'us', variant: 'us' }] },
-      { id: 'behavior', paths: ['/products/*'], selector: '#cart-status', variants: [text('r', 'BEHAVIOR-{{behavior.pageViews}}-{{behavior.views.product}}')], rules: [{ segment: 'returning', variant: 'r' }] },
-      { id: 'visitor', paths: ['/products/*'], selector: '#promo', variants: [text('k', 'VISITOR-KNOWN')], rules: [{ segment: 'known', variant: 'k' }] },
-      { id: 'profile', paths: ['/products/*'], selector: '#offer', variants: [text('l', 'PROFILE-{{profile.tier}}')], rules: [{ segment: 'loyal', variant: 'l' }] },
-      { id: 'consent', paths: ['/products/*'], selector: '.price', variants: [text('c', 'CONSENT-ON')], rules: [{ segment: 'consented', variant: 'c' }] },
+      {
+        id: 'geo',
+        paths: ['/products/*'],
+        selector: 'h1',
+        variants: [text('de', 'GEO-DE'), text('us', 'GEO-US')],
+        rules: [
+          { segment: 'de', variant: 'de' },
+          { segment: 'us', variant: 'us' },
+        ],
+      },
+      {
+        id: 'behavior',
+        paths: ['/products/*'],
+        selector: '#cart-status',
+        variants: [text('r', 'BEHAVIOR-{{behavior.pageViews}}-{{behavior.views.product}}')],
+        rules: [{ segment: 'returning', variant: 'r' }],
+      },
+      {
+        id: 'visitor',
+        paths: ['/products/*'],
+        selector: '#promo',
+        variants: [text('k', 'VISITOR-KNOWN')],
+        rules: [{ segment: 'known', variant: 'k' }],
+      },
+      {
+        id: 'profile',
+        paths: ['/products/*'],
+        selector: '#offer',
+        variants: [text('l', 'PROFILE-{{profile.tier}}')],
+        rules: [{ segment: 'loyal', variant: 'l' }],
+      },
+      {
+        id: 'consent',
+        paths: ['/products/*'],
+        selector: '.price',
+        variants: [text('c', 'CONSENT-ON')],
+        rules: [{ segment: 'consented', variant: 'c' }],
+      },
     ],
   }
 }
 
 type CookieCase = 'granted' | 'refused' | 'absent'
-const COOKIE_VALUE: Record<CookieCase, string | undefined> = { granted: 'personalization,analytics', refused: 'none', absent: undefined }
+const COOKIE_VALUE: Record<CookieCase, string | undefined> = {
+  granted: 'personalization,analytics',
+  refused: 'none',
+  absent: undefined,
+}
 
 interface Case {
   mode: 'opt-in' | 'opt-out'
@@ -72,7 +113,8 @@ describe.each(['opt-in', 'opt-out'] as const)('consent default %s', (mode) => {
     await seedRuleset(ruleset(mode))
   })
 
-  const label = (c: Case) => `${c.country} (${c.country === 'DE' ? 'in' : 'out of'} optInCountries), GPC ${c.gpc ? 'on' : 'off'}, veneer_consent ${c.cookie}`
+  const label = (c: Case) =>
+    `${c.country} (${c.country === 'DE' ? 'in' : 'out of'} optInCountries), GPC ${c.gpc ? 'on' : 'off'}, veneer_consent ${c.cookie}`
   it.each(cases.filter((c) => c.mode === mode).map((c) => [label(c), c] as const))('%s', async (_name, c) => {
     const p = expectedPersonalization(c)
     const headers: Record<string, string> = c.gpc ? { 'sec-gpc': '1' } : {}
@@ -101,14 +143,26 @@ describe.each(['opt-in', 'opt-out'] as const)('consent default %s', (mode) => {
       expect(set).toMatch(/^veneer_visitor=[\w-]+\.[\w-]+\.[\w-]+; /)
       for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/', 'Max-Age=2592000']) expect(set).toContain(attr)
       expect(first.res.headers.get('cache-control')).toMatch(/private/)
-      const again = await send('/products/backpack', { cf: CF[c.country], headers, cookies: { ...cookies, veneer_visitor: first.jar.veneer_visitor ?? '' } })
+      const again = await send('/products/backpack', {
+        cf: CF[c.country],
+        headers,
+        cookies: { ...cookies, veneer_visitor: first.jar.veneer_visitor ?? '' },
+      })
       // The second page sees the first view counted (pageViews 1, views.product 1), not itself.
       expect(textOf(again.body, 'cart-status')).toBe('BEHAVIOR-1-1')
-      expect(jwtPayload(again.jar.veneer_visitor ?? '')).toMatchObject({ pv: 2, vw: { product: 2 }, sub: jwtPayload(first.jar.veneer_visitor ?? '').sub })
+      expect(jwtPayload(again.jar.veneer_visitor ?? '')).toMatchObject({
+        pv: 2,
+        vw: { product: 2 },
+        sub: jwtPayload(first.jar.veneer_visitor ?? '').sub,
+      })
     } else {
       expect(first.setCookies).toEqual([])
       // A visitor cookie from an earlier consent is neither read nor refreshed, only deleted.
-      const withOld = await send('/products/backpack', { cf: CF[c.country], headers, cookies: { ...cookies, veneer_visitor: consentedVisitorCookie } })
+      const withOld = await send('/products/backpack', {
+        cf: CF[c.country],
+        headers,
+        cookies: { ...cookies, veneer_visitor: consentedVisitorCookie },
+      })
       expect(withOld.body).not.toContain('BEHAVIOR-')
       expect(withOld.body).not.toContain('VISITOR-KNOWN')
       expect(withOld.setCookies).toHaveLength(1)
@@ -154,13 +208,22 @@ describe('cookie attributes and consent values', () => {
     const app = createApp({
       fetchOrigin: async () =>
         new Response('<html><body><h1>Hi</h1></body></html>', {
-          headers: { 'content-type': 'text/html; charset=utf-8', etag: '"v1"', 'last-modified': 'Sun, 22 Nov 2026 08:00:00 GMT', 'cache-control': 'public, max-age=0, must-revalidate' },
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            etag: '"v1"',
+            'last-modified': 'Sun, 22 Nov 2026 08:00:00 GMT',
+            'cache-control': 'public, max-age=0, must-revalidate',
+          },
         }),
     })
     const get = async (cookie?: string) => {
       const headers = new Headers(cookie === undefined ? {} : { cookie })
       const ctx = createExecutionContext()
-      const res = await app.fetch(new Request('https://shop.example/about', { headers, cf: CF.US } as RequestInit), { ...testEnv, ORIGIN_URL: 'https://origin.example' }, ctx)
+      const res = await app.fetch(
+        new Request('https://shop.example/about', { headers, cf: CF.US } as RequestInit),
+        { ...testEnv, ORIGIN_URL: 'https://origin.example' },
+        ctx,
+      )
       await waitOnExecutionContext(ctx)
       return res
     }

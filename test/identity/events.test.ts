@@ -4,7 +4,12 @@ import { CF, jwtPayload, send, seedRuleset, textOf } from './helpers'
 
 const json = (o: unknown) => JSON.stringify(o)
 const post = (body: BodyInit, o: { cookies?: Record<string, string>; headers?: Record<string, string> } = {}) =>
-  send('/__veneer/events', { method: 'POST', body, cookies: o.cookies, headers: { 'content-type': 'application/json', ...o.headers } })
+  send('/__veneer/events', {
+    method: 'POST',
+    body,
+    cookies: o.cookies,
+    headers: { 'content-type': 'application/json', ...o.headers },
+  })
 
 describe('POST /__veneer/events', () => {
   beforeAll(async () => {
@@ -14,13 +19,18 @@ describe('POST /__veneer/events', () => {
   it('counts a cart add in the cookie it returns (sendBeacon: text/plain)', async () => {
     const page = await send('/products/backpack')
     const visitor = page.jar.veneer_visitor ?? ''
-    const r = await post(json({ type: 'cart_add' }), { cookies: { veneer_visitor: visitor }, headers: { 'content-type': 'text/plain;charset=UTF-8' } })
+    const r = await post(json({ type: 'cart_add' }), {
+      cookies: { veneer_visitor: visitor },
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+    })
     expect(r.res.status).toBe(200)
     expect(JSON.parse(r.body)).toEqual({ ok: true, counted: true, recorded: true })
     expect(r.res.headers.get('cache-control')).toBe('no-store')
     const p = jwtPayload(r.jar.veneer_visitor ?? '')
     expect(p).toMatchObject({ sub: jwtPayload(visitor).sub, ca: 1, pu: 0, pv: 1, le: 'cart_add' })
-    const purchase = await post(json({ type: 'purchase', goal: 'purchase', value: 69 }), { cookies: { veneer_visitor: r.jar.veneer_visitor ?? '' } })
+    const purchase = await post(json({ type: 'purchase', goal: 'purchase', value: 69 }), {
+      cookies: { veneer_visitor: r.jar.veneer_visitor ?? '' },
+    })
     expect(jwtPayload(purchase.jar.veneer_visitor ?? '')).toMatchObject({ ca: 1, pu: 1, le: 'purchase' })
   })
 
@@ -74,7 +84,9 @@ describe('POST /__veneer/events', () => {
 
   it('counts and records nothing without consent, and deletes a leftover visitor cookie', async () => {
     const page = await send('/products/backpack')
-    const r = await post(json({ type: 'cart_add' }), { cookies: { veneer_consent: 'none', veneer_visitor: page.jar.veneer_visitor ?? '' } })
+    const r = await post(json({ type: 'cart_add' }), {
+      cookies: { veneer_consent: 'none', veneer_visitor: page.jar.veneer_visitor ?? '' },
+    })
     expect(r.res.status).toBe(200)
     expect(JSON.parse(r.body)).toEqual({ ok: true, counted: false, recorded: false })
     expect(r.setCookies).toHaveLength(1)

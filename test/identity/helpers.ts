@@ -6,8 +6,33 @@ import { forgetRuleset } from '../../src/rules/store'
 
 /** Complete `cf` fixtures: miniflare fills missing fields from Austin, US (PLATFORM-NOTES). */
 export const CF = {
-  DE: { country: 'DE', city: 'Berlin', region: 'Berlin', regionCode: 'BE', timezone: 'Europe/Berlin', continent: 'EU', isEUCountry: '1', postalCode: '10115', latitude: '52.52', longitude: '13.40', colo: 'FRA', asn: 3320 },
-  US: { country: 'US', city: 'Chicago', region: 'Illinois', regionCode: 'IL', timezone: 'America/Chicago', continent: 'NA', postalCode: '60601', latitude: '41.88', longitude: '-87.63', colo: 'ORD', asn: 7922 },
+  DE: {
+    country: 'DE',
+    city: 'Berlin',
+    region: 'Berlin',
+    regionCode: 'BE',
+    timezone: 'Europe/Berlin',
+    continent: 'EU',
+    isEUCountry: '1',
+    postalCode: '10115',
+    latitude: '52.52',
+    longitude: '13.40',
+    colo: 'FRA',
+    asn: 3320,
+  },
+  US: {
+    country: 'US',
+    city: 'Chicago',
+    region: 'Illinois',
+    regionCode: 'IL',
+    timezone: 'America/Chicago',
+    continent: 'NA',
+    postalCode: '60601',
+    latitude: '41.88',
+    longitude: '-87.63',
+    colo: 'ORD',
+    asn: 7922,
+  },
 } as const
 
 export const testEnv = env as unknown as Env
@@ -43,7 +68,13 @@ const app = createApp()
 /** One request through the whole Worker app (demo shop as origin), with background work flushed. */
 export async function send(path: string, o: SendOptions = {}): Promise<Sent> {
   const headers = new Headers(o.headers)
-  if (o.cookies !== undefined) headers.set('cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '))
+  if (o.cookies !== undefined)
+    headers.set(
+      'cookie',
+      Object.entries(o.cookies)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('; '),
+    )
   headers.set('accept-encoding', 'identity')
   // A test fixture's partial `cf` object: the runtime accepts any shape here.
   const init = { method: o.method ?? 'GET', headers, cf: o.cf ?? CF.US, body: o.body ?? null } as RequestInit

@@ -16,14 +16,26 @@ function form(fields: Record<string, string>): URLSearchParams {
   return new URLSearchParams(fields)
 }
 
-async function postPrefs(fields: Record<string, string>, headers: Record<string, string> = SAME_ORIGIN, cookies: Record<string, string> = {}) {
-  return send('/__veneer/preferences', { method: 'POST', body: form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, cookies })
+async function postPrefs(
+  fields: Record<string, string>,
+  headers: Record<string, string> = SAME_ORIGIN,
+  cookies: Record<string, string> = {},
+) {
+  return send('/__veneer/preferences', {
+    method: 'POST',
+    body: form(fields),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    cookies,
+  })
 }
 
 /** A visitor cookie after `n` product views and one cart add. */
 async function hesitantVisitor(): Promise<string> {
   let cookie = ''
-  for (let i = 0; i < 6; i++) cookie = (await send('/products/backpack', { cookies: cookie === '' ? {} : { veneer_visitor: cookie } })).jar.veneer_visitor ?? cookie
+  for (let i = 0; i < 6; i++)
+    cookie =
+      (await send('/products/backpack', { cookies: cookie === '' ? {} : { veneer_visitor: cookie } })).jar.veneer_visitor ??
+      cookie
   const add = await send('/__veneer/events', { method: 'POST', body: '{"type":"cart_add"}', cookies: { veneer_visitor: cookie } })
   return add.jar.veneer_visitor ?? ''
 }
@@ -68,7 +80,10 @@ describe('GET /__veneer/preferences', () => {
 
   it('shows nothing personal without personalization consent', async () => {
     const visitor = await hesitantVisitor()
-    const r = await send('/__veneer/preferences', { cf: CF.DE, cookies: { veneer_consent: 'analytics', veneer_visitor: visitor } })
+    const r = await send('/__veneer/preferences', {
+      cf: CF.DE,
+      cookies: { veneer_consent: 'analytics', veneer_visitor: visitor },
+    })
     expect(r.body).toContain('Personalization: <span class="off">off</span> · Analytics: <span class="on">on</span>')
     expect(r.body).not.toContain('Cart adds')
     expect(textOf(r.body, 'segments')).not.toContain('hesitant')
@@ -96,7 +111,9 @@ describe('POST /__veneer/preferences', () => {
 
   it('grants both with one button, and refuses both with one button', async () => {
     const token = await formTokenFrom()
-    expect((await postPrefs({ token, action: 'accept-all' })).setCookies).toEqual([expect.stringMatching(/^veneer_consent=personalization,analytics; /)])
+    expect((await postPrefs({ token, action: 'accept-all' })).setCookies).toEqual([
+      expect.stringMatching(/^veneer_consent=personalization,analytics; /),
+    ])
     const refused = await postPrefs({ token, action: 'refuse-all' })
     expect(refused.setCookies.map((s) => s.split(';')[0])).toEqual(['veneer_consent=none', 'veneer_visitor='])
   })

@@ -22,7 +22,19 @@ function mutate(token: string, at: number, ch: string): string {
 
 const value = () =>
   fc.oneof(
-    fc.constantFrom('personalization', 'analytics', 'none', 'personalization,analytics', 'analytics, personalization', 'NONE', '', '""', '%', '%E0%A4%A', 'personalization%2Canalytics'),
+    fc.constantFrom(
+      'personalization',
+      'analytics',
+      'none',
+      'personalization,analytics',
+      'analytics, personalization',
+      'NONE',
+      '',
+      '""',
+      '%',
+      '%E0%A4%A',
+      'personalization%2Canalytics',
+    ),
     printable,
     fc.constant(null).map(() => goodVisitor),
     fc.constant(null).map(() => goodProfile),
@@ -30,7 +42,18 @@ const value = () =>
     fc.tuple(fc.nat(), fc.constantFrom('A', '.', 'x')).map(([i, ch]) => mutate(goodProfile, i, ch)),
     fc.nat({ max: 6000 }).map((n) => 'e'.repeat(n)),
   )
-const name = fc.oneof(fc.constantFrom('veneer_consent', 'veneer_visitor', 'veneer_profile', 'veneer_qa', 'session', ' veneer_consent', 'veneer_consent '), printable.filter((s) => !s.includes('=') && !s.includes(';')))
+const name = fc.oneof(
+  fc.constantFrom(
+    'veneer_consent',
+    'veneer_visitor',
+    'veneer_profile',
+    'veneer_qa',
+    'session',
+    ' veneer_consent',
+    'veneer_consent ',
+  ),
+  printable.filter((s) => !s.includes('=') && !s.includes(';')),
+)
 const cookieHeader = fc
   .tuple(fc.array(fc.tuple(name, value()), { maxLength: 6 }), fc.constantFrom('; ', ';', ' ; ', ',', ';;'))
   .map(([pairs, sep]) => pairs.map(([n, v]) => `${n}=${v}`).join(sep))
@@ -60,9 +83,26 @@ describe.each([
     goodProfile = await mintProfileToken({ secret: testEnv.PROFILE_SECRET, claims: { tier: 'gold' } })
     await seedRuleset({
       version: `property-${mode}`,
-      settings: { consent: { default: mode === 'opt-in' ? 'opt-in' : 'opt-out', optInCountries: [] }, categories: { product: '/products/?*' } },
-      segments: [{ id: 'loyal', when: { 'profile.tier': 'gold' } }, { id: 'seen', when: { 'behavior.pageViews': { $gte: 1 } } }],
-      placements: [{ id: 'p', paths: ['/*'], selector: '#promo', variants: [{ id: 'v', ops: [{ op: 'setText', value: 'PERSONAL' }] }], rules: [{ segment: 'loyal', variant: 'v' }, { segment: 'seen', variant: 'v' }] }],
+      settings: {
+        consent: { default: mode === 'opt-in' ? 'opt-in' : 'opt-out', optInCountries: [] },
+        categories: { product: '/products/?*' },
+      },
+      segments: [
+        { id: 'loyal', when: { 'profile.tier': 'gold' } },
+        { id: 'seen', when: { 'behavior.pageViews': { $gte: 1 } } },
+      ],
+      placements: [
+        {
+          id: 'p',
+          paths: ['/*'],
+          selector: '#promo',
+          variants: [{ id: 'v', ops: [{ op: 'setText', value: 'PERSONAL' }] }],
+          rules: [
+            { segment: 'loyal', variant: 'v' },
+            { segment: 'seen', variant: 'v' },
+          ],
+        },
+      ],
     })
     const granted = await send('/products/backpack', { cookies: { veneer_consent: 'personalization' } })
     goodVisitor = granted.jar.veneer_visitor ?? ''

@@ -18,7 +18,11 @@ function visitorClaims(over: Record<string, unknown> = {}) {
   return { sub: 'AAAAAAAAAAAAAAAAAAAAAA', fs: NOW - 100, ls: NOW - 50, ss: 1, pv: 3, vw: { product: 2 }, ca: 0, pu: 0, ...over }
 }
 
-async function hs256(secret: string, payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', kid: 'default' }) {
+async function hs256(
+  secret: string,
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'HS256', kid: 'default' },
+) {
   return new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(enc.encode(secret))
 }
 
@@ -33,15 +37,24 @@ describe('veneer_visitor tokens: every bad kind is ignored as absent', () => {
 
   it('accepts a good token (the control row)', async () => {
     const token = await hs256(SECRET, timed())
-    expect(await decodeVisitor(await ring(), token, NOW)).toMatchObject({ id: 'AAAAAAAAAAAAAAAAAAAAAA', behavior: { pageViews: 3, views: { product: 2 } } })
+    expect(await decodeVisitor(await ring(), token, NOW)).toMatchObject({
+      id: 'AAAAAAAAAAAAAAAAAAAAAA',
+      behavior: { pageViews: 3, views: { product: 2 } },
+    })
   })
 
   const table: [string, () => Promise<string>][] = [
     ['bad signature', async () => hs256('another-secret-of-the-same-length-01234', timed())],
     ['alg none', async () => craft({ alg: 'none', kid: 'default' }, timed())],
     ['alg none with a signature', async () => `${craft({ alg: 'none' }, timed())}AAAA`],
-    ['RS256 instead of HS256', async () => new SignJWT(timed()).setProtectedHeader({ alg: 'RS256', kid: 'default' }).sign(rsaPrivate)],
-    ['HS512 instead of HS256', async () => new SignJWT(timed()).setProtectedHeader({ alg: 'HS512', kid: 'default' }).sign(enc.encode(SECRET))],
+    [
+      'RS256 instead of HS256',
+      async () => new SignJWT(timed()).setProtectedHeader({ alg: 'RS256', kid: 'default' }).sign(rsaPrivate),
+    ],
+    [
+      'HS512 instead of HS256',
+      async () => new SignJWT(timed()).setProtectedHeader({ alg: 'HS512', kid: 'default' }).sign(enc.encode(SECRET)),
+    ],
     ['unknown kid', async () => hs256(SECRET, timed(), { alg: 'HS256', kid: 'nope' })],
     ['expired', async () => hs256(SECRET, timed({ exp: NOW - 1 }))],
     ['not yet valid (nbf in the future)', async () => hs256(SECRET, timed({ nbf: NOW + 600 }))],
@@ -77,7 +90,10 @@ describe('veneer_visitor tokens: every bad kind is ignored as absent', () => {
   })
 
   it('parses the secret format: a list of kid:secret, else one key named "default"', () => {
-    expect(parseKeyringSpec('k2:aaa,k1:bbb')).toEqual([['k2', 'aaa'], ['k1', 'bbb']])
+    expect(parseKeyringSpec('k2:aaa,k1:bbb')).toEqual([
+      ['k2', 'aaa'],
+      ['k1', 'bbb'],
+    ])
     expect(parseKeyringSpec('plain-secret-value')).toEqual([['default', 'plain-secret-value']])
     expect(parseKeyringSpec('k1:aaa,not a pair')).toEqual([['default', 'k1:aaa,not a pair']])
   })
@@ -96,7 +112,11 @@ describe('veneer_profile tokens', () => {
   beforeAll(async () => {
     const pair = async (alg: string, kid: string) => {
       const k = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
-      return { privateKey: k.privateKey, privateJwk: { ...(await exportJWK(k.privateKey)), kid, alg }, publicJwk: { ...(await exportJWK(k.publicKey)), kid, alg } }
+      return {
+        privateKey: k.privateKey,
+        privateJwk: { ...(await exportJWK(k.privateKey)), kid, alg },
+        publicJwk: { ...(await exportJWK(k.publicKey)), kid, alg },
+      }
     }
     rsa = await pair('RS256', 'rsa-1')
     es = await pair('ES256', 'es-1')
@@ -118,27 +138,67 @@ describe('veneer_profile tokens', () => {
     const strict = Settings.parse({ profile: { issuer: 'https://shop.example', audience: 'veneer' } })
     const good = await mintProfileToken({ secret: SECRET, claims, now: NOW, issuer: 'https://shop.example', audience: 'veneer' })
     expect(await verify(hsEnv, good, strict)).toEqual(claims)
-    expect(await verify(hsEnv, await mintProfileToken({ secret: SECRET, claims, now: NOW, issuer: 'https://evil.example', audience: 'veneer' }), strict)).toBeUndefined()
-    expect(await verify(hsEnv, await mintProfileToken({ secret: SECRET, claims, now: NOW, issuer: 'https://shop.example' }), strict)).toBeUndefined()
+    expect(
+      await verify(
+        hsEnv,
+        await mintProfileToken({ secret: SECRET, claims, now: NOW, issuer: 'https://evil.example', audience: 'veneer' }),
+        strict,
+      ),
+    ).toBeUndefined()
+    expect(
+      await verify(hsEnv, await mintProfileToken({ secret: SECRET, claims, now: NOW, issuer: 'https://shop.example' }), strict),
+    ).toBeUndefined()
   })
 
   const bothEnv = () => ({ ...jwksEnv, ...hsEnv })
   const table: [string, () => Env, () => Promise<string>][] = [
-    ['bad signature', () => hsEnv, () => mintProfileToken({ secret: 'not-the-profile-secret-0123456789abcdef', claims, now: NOW })],
+    [
+      'bad signature',
+      () => hsEnv,
+      () => mintProfileToken({ secret: 'not-the-profile-secret-0123456789abcdef', claims, now: NOW }),
+    ],
     ['alg none', () => bothEnv(), async () => craft({ alg: 'none' }, { ...claims, exp: NOW + 60 })],
-    ['HS/RS confusion: HS256 signed with the RSA public key (JWKS only)', () => jwksEnv, () => hs256(JSON.stringify(rsa.publicJwk), { ...claims, exp: NOW + 60 }, { alg: 'HS256', kid: 'rsa-1' })],
-    ['HS/RS confusion: HS256 signed with the RSA public key (both configured)', () => bothEnv(), () => hs256(JSON.stringify(rsa.publicJwk), { ...claims, exp: NOW + 60 }, { alg: 'HS256', kid: 'rsa-1' })],
-    ['RS256 when only PROFILE_SECRET is configured', () => hsEnv, () => mintProfileToken({ privateJwk: rsa.privateJwk, claims, now: NOW })],
+    [
+      'HS/RS confusion: HS256 signed with the RSA public key (JWKS only)',
+      () => jwksEnv,
+      () => hs256(JSON.stringify(rsa.publicJwk), { ...claims, exp: NOW + 60 }, { alg: 'HS256', kid: 'rsa-1' }),
+    ],
+    [
+      'HS/RS confusion: HS256 signed with the RSA public key (both configured)',
+      () => bothEnv(),
+      () => hs256(JSON.stringify(rsa.publicJwk), { ...claims, exp: NOW + 60 }, { alg: 'HS256', kid: 'rsa-1' }),
+    ],
+    [
+      'RS256 when only PROFILE_SECRET is configured',
+      () => hsEnv,
+      () => mintProfileToken({ privateJwk: rsa.privateJwk, claims, now: NOW }),
+    ],
     ['unknown kid', () => jwksEnv, () => mintProfileToken({ privateJwk: { ...rsa.privateJwk, kid: 'rsa-9' }, claims, now: NOW })],
-    ['kid of another key type', () => jwksEnv, () => mintProfileToken({ privateJwk: { ...rsa.privateJwk, kid: 'es-1' }, claims, now: NOW })],
+    [
+      'kid of another key type',
+      () => jwksEnv,
+      () => mintProfileToken({ privateJwk: { ...rsa.privateJwk, kid: 'es-1' }, claims, now: NOW }),
+    ],
     ['expired', () => hsEnv, () => mintProfileToken({ secret: SECRET, claims, now: NOW - 7200, ttlSeconds: 3600 })],
-    ['not yet valid (nbf in the future)', () => hsEnv, () => hs256(SECRET, { ...claims, exp: NOW + 7200, nbf: NOW + 3600 }, { alg: 'HS256' })],
+    [
+      'not yet valid (nbf in the future)',
+      () => hsEnv,
+      () => hs256(SECRET, { ...claims, exp: NOW + 7200, nbf: NOW + 3600 }, { alg: 'HS256' }),
+    ],
     ['no exp', () => hsEnv, () => hs256(SECRET, { ...claims }, { alg: 'HS256' })],
     ['garbage', () => bothEnv(), async () => '@@@not-a-token@@@'],
     ['truncated', () => hsEnv, async () => (await mintProfileToken({ secret: SECRET, claims, now: NOW })).slice(0, -4)],
-    ['oversized', () => hsEnv, () => mintProfileToken({ secret: SECRET, claims: { ...claims, blob: 'x'.repeat(5000) }, now: NOW })],
+    [
+      'oversized',
+      () => hsEnv,
+      () => mintProfileToken({ secret: SECRET, claims: { ...claims, blob: 'x'.repeat(5000) }, now: NOW }),
+    ],
     ['no key configured at all', () => ({}), () => mintProfileToken({ secret: SECRET, claims, now: NOW })],
-    ['a PROFILE_JWKS that is not JSON', () => ({ PROFILE_JWKS: '{nope' }), () => mintProfileToken({ privateJwk: rsa.privateJwk, claims, now: NOW })],
+    [
+      'a PROFILE_JWKS that is not JSON',
+      () => ({ PROFILE_JWKS: '{nope' }),
+      () => mintProfileToken({ privateJwk: rsa.privateJwk, claims, now: NOW }),
+    ],
   ]
   it.each(table)('refuses: %s', async (_kind, env, make) => {
     expect(await verify(env(), await make())).toBeUndefined()
@@ -149,10 +209,25 @@ describe('through the Worker: bad tokens never cost a 5xx', () => {
   beforeAll(async () => {
     await seedRuleset({
       version: 'tokens-1',
-      segments: [{ id: 'loyal', when: { 'profile.tier': 'gold' } }, { id: 'returning', when: { 'behavior.pageViews': { $gte: 1 } } }],
+      segments: [
+        { id: 'loyal', when: { 'profile.tier': 'gold' } },
+        { id: 'returning', when: { 'behavior.pageViews': { $gte: 1 } } },
+      ],
       placements: [
-        { id: 'p', paths: ['/*'], selector: '#offer', variants: [{ id: 'l', ops: [{ op: 'setText', value: 'LOYAL' }] }], rules: [{ segment: 'loyal', variant: 'l' }] },
-        { id: 'r', paths: ['/*'], selector: '#promo', variants: [{ id: 'r', ops: [{ op: 'setText', value: 'RETURNING' }] }], rules: [{ segment: 'returning', variant: 'r' }] },
+        {
+          id: 'p',
+          paths: ['/*'],
+          selector: '#offer',
+          variants: [{ id: 'l', ops: [{ op: 'setText', value: 'LOYAL' }] }],
+          rules: [{ segment: 'loyal', variant: 'l' }],
+        },
+        {
+          id: 'r',
+          paths: ['/*'],
+          selector: '#promo',
+          variants: [{ id: 'r', ops: [{ op: 'setText', value: 'RETURNING' }] }],
+          rules: [{ segment: 'returning', variant: 'r' }],
+        },
       ],
     })
   })
@@ -160,7 +235,9 @@ describe('through the Worker: bad tokens never cost a 5xx', () => {
   it('replaces a forged veneer_visitor with a fresh visitor and ignores a forged profile', async () => {
     const forged = craft({ alg: 'none' }, { ...visitorClaims({ pv: 99 }), iat: NOW, exp: NOW + 9e6 })
     const forgedProfile = craft({ alg: 'none' }, { tier: 'gold', exp: NOW + 9e6 })
-    const { res, body, jar } = await send('/products/backpack', { cookies: { veneer_visitor: forged, veneer_profile: forgedProfile } })
+    const { res, body, jar } = await send('/products/backpack', {
+      cookies: { veneer_visitor: forged, veneer_profile: forgedProfile },
+    })
     expect(res.status).toBe(200)
     expect(body).not.toContain('RETURNING')
     expect(body).not.toContain('LOYAL')

@@ -73,16 +73,25 @@ describe('readVisitorState / visitorCookies', () => {
     expect(jwtPayload(a.value).as).toEqual([['hero-copy', 'bold']])
     const b = await pageView('/', a.value, T0, { segments: [], holdout: false, placements: [exp('cta', 'green')] })
     expect(b.state.assignments).toEqual({ 'hero-copy': 'bold' })
-    expect(jwtPayload(b.value).as).toEqual([['hero-copy', 'bold'], ['cta', 'green']])
+    expect(jwtPayload(b.value).as).toEqual([
+      ['hero-copy', 'bold'],
+      ['cta', 'green'],
+    ])
   })
 
   it('keeps the cookie under 4 KB: at most 50 assignments, the least recently used go first', async () => {
     let value: string | undefined
     for (let i = 0; i < 70; i++) {
       const long = `experiment-${String(i).padStart(3, '0')}-${'x'.repeat(80)}`
-      value = (await pageView('/', value, T0, { segments: [], holdout: false, placements: [exp(long, `variant-${'y'.repeat(80)}`)] })).value
+      value = (
+        await pageView('/', value, T0, { segments: [], holdout: false, placements: [exp(long, `variant-${'y'.repeat(80)}`)] })
+      ).value
     }
-    const r = await pageView('/', value, T0, { segments: [], holdout: false, placements: [exp(`experiment-069-${'x'.repeat(80)}`, 'again')] })
+    const r = await pageView('/', value, T0, {
+      segments: [],
+      holdout: false,
+      placements: [exp(`experiment-069-${'x'.repeat(80)}`, 'again')],
+    })
     const cookie = r.set[0] ?? ''
     expect(cookie.split(';')[0]?.length).toBeLessThan(4000)
     const as = jwtPayload(r.value).as as [string, string][]

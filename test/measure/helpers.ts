@@ -58,7 +58,12 @@ export interface VisitorSpec {
 }
 
 /** A context as the pipeline builds it, with the visitor id issue 3's cookie layer provides. */
-export function visitorContext({ id = 'visitor-1', consent = {}, path = '/', userAgent = DESKTOP_UA }: VisitorSpec = {}): Context {
+export function visitorContext({
+  id = 'visitor-1',
+  consent = {},
+  path = '/',
+  userAgent = DESKTOP_UA,
+}: VisitorSpec = {}): Context {
   const request = new Request(`https://shop.example${path}`, { headers: { 'user-agent': userAgent }, cf: BERLIN_CF })
   const full: ConsentContext = { personalization: true, analytics: true, gpc: false, ...consent }
   return buildContext(contextualContext(request, new Date('2026-06-01T12:00:00Z')), {
@@ -79,7 +84,11 @@ export function decision(ruleset: CompiledRuleset, ctx: Context, arm: string | u
 export type Row = Record<string, unknown>
 
 export async function rows(db: D1Database, table: 'exposures' | 'conversions' | 'served'): Promise<Row[]> {
-  const order = { exposures: 'experiment, visitor', conversions: 'experiment, goal, visitor', served: 'day, placement, variant, source' }[table]
+  const order = {
+    exposures: 'experiment, visitor',
+    conversions: 'experiment, goal, visitor',
+    served: 'day, placement, variant, source',
+  }[table]
   return (await db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all<Row>()).results
 }
 

@@ -9,7 +9,9 @@ import { clearTables, compiled, decision, directEnv, env, rows, visitorContext, 
 const rs = compiled()
 const T0 = Date.parse('2026-06-01T12:00:00Z')
 
-type Step = { view: string; path?: string; arm?: string; holdout?: boolean; at: number } | { event: string; type: string; value?: number; at: number }
+type Step =
+  | { view: string; path?: string; arm?: string; holdout?: boolean; at: number }
+  | { event: string; type: string; value?: number; at: number }
 
 // Visitors see pages and convert; includes repeats (dedupe), an unexposed converter, a holdout.
 const SCENARIO: Step[] = [
@@ -36,8 +38,12 @@ async function play(e: Env, steps: Step[]): Promise<void> {
   }
 }
 
-async function snapshot(): Promise<Record<string, Row[]>> {
-  return { exposures: await rows(env.DB, 'exposures'), conversions: await rows(env.DB, 'conversions'), served: await rows(env.DB, 'served') }
+async function snapshot(): Promise<{ exposures: Row[]; conversions: Row[]; served: Row[] }> {
+  return {
+    exposures: await rows(env.DB, 'exposures'),
+    conversions: await rows(env.DB, 'conversions'),
+    served: await rows(env.DB, 'served'),
+  }
 }
 
 /** A producer that keeps what it is sent, to hand to the consumer as a MessageBatch. */
@@ -55,7 +61,10 @@ function capturingQueue(): { queue: Queue<unknown>; bodies: unknown[] } {
 }
 
 function batchOf(bodies: unknown[]) {
-  return createMessageBatch<unknown>('veneer-events', bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(T0), attempts: 1, body })))
+  return createMessageBatch<unknown>(
+    'veneer-events',
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(T0), attempts: 1, body })),
+  )
 }
 
 beforeEach(async () => {
@@ -92,7 +101,14 @@ describe('the EVENTS queue path', () => {
 
   it('drops malformed messages (acked, logged) and stores the rest', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    const good: MeasureEvent = { kind: 'exposure', visitor: 'a'.repeat(64), experiment: 'hero-copy', variant: 'bold', placement: 'hero', at: T0 }
+    const good: MeasureEvent = {
+      kind: 'exposure',
+      visitor: 'a'.repeat(64),
+      experiment: 'hero-copy',
+      variant: 'bold',
+      placement: 'hero',
+      at: T0,
+    }
     const other = { ...good, visitor: 'c'.repeat(64) }
     const batch = batchOf([
       good,

@@ -13,7 +13,13 @@ async function hashOf(id: string): Promise<string> {
   return h(id)
 }
 
-async function view(e: Env, opts: Parameters<typeof visitorContext>[0], arm: string | undefined, at: number, holdout = false): Promise<void> {
+async function view(
+  e: Env,
+  opts: Parameters<typeof visitorContext>[0],
+  arm: string | undefined,
+  at: number,
+  holdout = false,
+): Promise<void> {
   const ctx = visitorContext(opts)
   await measurePageView(e, rs, ctx, decision(rs, ctx, arm, { holdout }), at)
 }
@@ -71,7 +77,12 @@ describe('exposures', () => {
     const ctx = visitorContext({ id: 'qa' })
     const forced = decision(rs, ctx, 'bold', { override: () => ({ variant: 'bold', by: 'experiment' }) })
     await measurePageView(directEnv, rs, ctx, forced, T0)
-    await view(directEnv, { id: 'crawler', userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' }, 'bold', T0)
+    await view(
+      directEnv,
+      { id: 'crawler', userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+      'bold',
+      T0,
+    )
     for (const t of ['exposures', 'served'] as const) expect(await rows(env.DB, t)).toEqual([])
   })
 
@@ -85,7 +96,8 @@ describe('exposures', () => {
   })
 
   it('counts fixed-rule servings per placement, variant and day', async () => {
-    const mobile = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
+    const mobile =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
     await view(directEnv, { id: 'm1', userAgent: mobile, path: '/products/1' }, undefined, T0)
     await view(directEnv, { id: 'm2', userAgent: mobile, path: '/products/2' }, undefined, T0 + 1)
     await view(directEnv, { id: 'm1', userAgent: mobile, path: '/products/1' }, undefined, T0 + 86_400_000)

@@ -61,7 +61,9 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     const none = await SELF.fetch('https://shop.example/__veneer/api/results/hero-copy')
     expect(none.status).toBe(401)
     expect(await none.json()).toMatchObject({ error: 'unauthorized' })
-    const wrong = await SELF.fetch('https://shop.example/__veneer/api/results/hero-copy', { headers: { authorization: 'Bearer nope' } })
+    const wrong = await SELF.fetch('https://shop.example/__veneer/api/results/hero-copy', {
+      headers: { authorization: 'Bearer nope' },
+    })
     expect(wrong.status).toBe(401)
   })
 
@@ -88,12 +90,25 @@ describe('GET /__veneer/api/results/:experimentId', () => {
       ['bold', 0, 0.5],
     ])
     expect(r.arms[1]?.goals.map((g) => g.goal)).toEqual(['purchase', 'signup'])
-    expect(r.arms[1]?.goals[0]).toMatchObject({ rate: null, pValue: null, significant: false, note: expect.stringMatching(/no visitors/) })
+    expect(r.arms[1]?.goals[0]).toMatchObject({
+      rate: null,
+      pValue: null,
+      significant: false,
+      note: expect.stringMatching(/no visitors/),
+    })
     expect(r.notes).toContain('no exposures recorded yet')
   })
 
   it('detects a true lift of 10% → 12% over 20,000 visitors stored in D1', async () => {
-    await simulate('hero-copy', 20_000, [['control', 50, 0.1], ['bold', 50, 0.12]], 4242)
+    await simulate(
+      'hero-copy',
+      20_000,
+      [
+        ['control', 50, 0.1],
+        ['bold', 50, 0.12],
+      ],
+      4242,
+    )
     const r = await results('hero-copy')
     const [control, bold] = r.arms
     expect((control?.visitors ?? 0) + (bold?.visitors ?? 0)).toBe(20_000)
@@ -106,16 +121,29 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     expect(purchase?.ci95?.[1]).toBeGreaterThan(0.02)
     expect(purchase?.relativeLift).toBeGreaterThan(0.1)
     // The no-conversions goal stays honest rather than claiming a zero effect.
-    expect(bold?.goals.find((g) => g.goal === 'signup')).toMatchObject({ pValue: null, note: expect.stringMatching(/no conversions/) })
+    expect(bold?.goals.find((g) => g.goal === 'signup')).toMatchObject({
+      pValue: null,
+      note: expect.stringMatching(/no conversions/),
+    })
     expect(r.srm).toMatchObject({ degreesOfFreedom: 1, mismatch: false })
     // exposuresByDay: three days, two arms, summing to every visitor.
     expect(new Set(r.exposuresByDay.map((d) => d.day))).toEqual(new Set(['2026-06-01', '2026-06-02', '2026-06-03']))
     expect(r.exposuresByDay.reduce((a, d) => a + d.visitors, 0)).toBe(20_000)
-    console.log(`lift simulation: control ${control?.goals[0]?.rate?.toFixed(4)}, bold ${purchase?.rate?.toFixed(4)}, p=${purchase?.pValue?.toExponential(2)}, ci=[${purchase?.ci95?.map((x) => x.toFixed(4)).join(', ')}]`)
+    console.log(
+      `lift simulation: control ${control?.goals[0]?.rate?.toFixed(4)}, bold ${purchase?.rate?.toFixed(4)}, p=${purchase?.pValue?.toExponential(2)}, ci=[${purchase?.ci95?.map((x) => x.toFixed(4)).join(', ')}]`,
+    )
   })
 
   it('flags a sample-ratio mismatch when the stored split departs from the configured one', async () => {
-    await simulate('hero-copy', 4_000, [['control', 56, 0.1], ['bold', 44, 0.1]], 7)
+    await simulate(
+      'hero-copy',
+      4_000,
+      [
+        ['control', 56, 0.1],
+        ['bold', 44, 0.1],
+      ],
+      7,
+    )
     const r = await results('hero-copy')
     expect(r.srm?.mismatch).toBe(true)
     expect(r.srm?.pValue).toBeLessThan(0.001)
@@ -123,7 +151,16 @@ describe('GET /__veneer/api/results/:experimentId', () => {
   })
 
   it('__holdout__ compares the holdout with personalized visitors against holdoutPercent', async () => {
-    await simulate('__holdout__', 10_000, [['holdout', 10, 0.1], ['personalized', 90, 0.13]], 99, 1)
+    await simulate(
+      '__holdout__',
+      10_000,
+      [
+        ['holdout', 10, 0.1],
+        ['personalized', 90, 0.13],
+      ],
+      99,
+      1,
+    )
     const r = await results('__holdout__')
     expect(r.control).toBe('holdout')
     expect(r.placement).toBeNull()
@@ -136,7 +173,16 @@ describe('GET /__veneer/api/results/:experimentId', () => {
   })
 
   it('an experiment no longer in the ruleset still shows its stored results, without a sample-ratio check', async () => {
-    await simulate('old-test', 200, [['control', 50, 0.2], ['b', 50, 0.2]], 3, 1)
+    await simulate(
+      'old-test',
+      200,
+      [
+        ['control', 50, 0.2],
+        ['b', 50, 0.2],
+      ],
+      3,
+      1,
+    )
     const r = await results('old-test')
     expect(r.arms.map((a) => [a.variant, a.expectedShare])).toEqual([
       ['control', null],

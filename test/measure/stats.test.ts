@@ -161,11 +161,14 @@ describe('per-goal comparison', () => {
 
   it('never produces NaN or Infinity over a grid of small and edge counts', () => {
     const values: unknown[] = []
-    for (const n of [0, 1, 2, 5, 30, 1000]) for (const nc of [0, 1, 7, 1000]) for (const x of [0, 1, n]) for (const xc of [0, 1, nc]) {
-      if (x > n || xc > nc) continue
-      const g = compareGoal('g', x, n, xc, nc, false)
-      values.push(g.rate, g.absoluteLift, g.relativeLift, g.pValue, ...(g.ci95 ?? []))
-    }
+    for (const n of [0, 1, 2, 5, 30, 1000])
+      for (const nc of [0, 1, 7, 1000])
+        for (const x of [0, 1, n])
+          for (const xc of [0, 1, nc]) {
+            if (x > n || xc > nc) continue
+            const g = compareGoal('g', x, n, xc, nc, false)
+            values.push(g.rate, g.absoluteLift, g.relativeLift, g.pValue, ...(g.ci95 ?? []))
+          }
     expect(values.filter((v) => typeof v === 'number' && !Number.isFinite(v))).toEqual([])
     expect(JSON.stringify(values)).not.toMatch(/NaN|Infinity/)
   })
@@ -185,16 +188,32 @@ describe('sample-ratio mismatch', () => {
 
   it('is flagged below p = 0.001 against the configured split, and not for a fair split', () => {
     const counts = (a: number, b: number): ExperimentCounts => ({
-      visitors: new Map([['control', a], ['bold', b]]),
+      visitors: new Map([
+        ['control', a],
+        ['bold', b],
+      ]),
       conversions: new Map(),
       exposuresByDay: [],
       placement: 'hero',
     })
-    const config = { placement: 'hero', split: [['control', 50], ['bold', 50]] as [string, number][], control: 'control' }
+    const config = {
+      placement: 'hero',
+      split: [
+        ['control', 50],
+        ['bold', 50],
+      ] as [string, number][],
+      control: 'control',
+    }
     expect(buildResults('x', config, counts(5200, 4800), [])?.srm?.mismatch).toBe(true)
     expect(buildResults('x', config, counts(5100, 4900), [])?.srm?.mismatch).toBe(false)
     // A 90/10 split observed as 90/10 is fine; observed as 50/50 it is not.
-    const uneven = { ...config, split: [['control', 90], ['bold', 10]] as [string, number][] }
+    const uneven = {
+      ...config,
+      split: [
+        ['control', 90],
+        ['bold', 10],
+      ] as [string, number][],
+    }
     expect(buildResults('x', uneven, counts(9000, 1000), [])?.srm?.mismatch).toBe(false)
     expect(buildResults('x', uneven, counts(5000, 5000), [])?.srm?.mismatch).toBe(true)
     // Too few visitors for a fair check: null with a note, not a verdict.
@@ -238,6 +257,8 @@ describe('simulations (seeded)', () => {
     expect(rate).toBeLessThanOrEqual(0.1)
     // The 95% interval covers the true difference (0) about 95% of the time.
     expect(covered / seeds).toBeGreaterThanOrEqual(0.9)
-    console.log(`A/A: ${flagged}/${seeds} significant (${(rate * 100).toFixed(1)}%), interval coverage ${((covered / seeds) * 100).toFixed(1)}%`)
+    console.log(
+      `A/A: ${flagged}/${seeds} significant (${(rate * 100).toFixed(1)}%), interval coverage ${((covered / seeds) * 100).toFixed(1)}%`,
+    )
   })
 })

@@ -10,12 +10,24 @@ async function page(e: Env, path: string, headers: Record<string, string> = {}):
   return { status, body }
 }
 
-async function pageWithCookie(e: Env, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; visitor: string }> {
+async function pageWithCookie(
+  e: Env,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; visitor: string }> {
   const ctx = createExecutionContext()
-  const res = await worker.fetch(new Request(`https://shop.example${path}`, { headers: { 'user-agent': DESKTOP_UA, ...headers }, cf: BERLIN_CF }), e, ctx)
+  const res = await worker.fetch(
+    new Request(`https://shop.example${path}`, { headers: { 'user-agent': DESKTOP_UA, ...headers }, cf: BERLIN_CF }),
+    e,
+    ctx,
+  )
   const body = await res.text()
   await waitOnExecutionContext(ctx)
-  const visitor = res.headers.getSetCookie().find((c) => c.startsWith('veneer_visitor='))?.split(';')[0] ?? ''
+  const visitor =
+    res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('veneer_visitor='))
+      ?.split(';')[0] ?? ''
   return { status: res.status, body, visitor }
 }
 
@@ -32,7 +44,12 @@ describe('measurement through the Worker', () => {
     const { status } = await page(directEnv, '/')
     expect(status).toBe(200)
     const served = await rows(env.DB, 'served')
-    expect(served.map((r) => [r.placement, r.count])).toEqual(expect.arrayContaining([['hero', 1], ['promo', 1]]))
+    expect(served.map((r) => [r.placement, r.count])).toEqual(
+      expect.arrayContaining([
+        ['hero', 1],
+        ['promo', 1],
+      ]),
+    )
     expect(served.every((r) => r.day === new Date().toISOString().slice(0, 10))).toBe(true)
   })
 

@@ -15,7 +15,12 @@ export const SECRETS = {
   PROFILE_SECRET: 'node-test-profile-secret-0123456789',
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript', '.txt': 'text/plain' }
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.txt': 'text/plain',
+}
 
 /** Serves demo/site like a plain web server: `/products/` → index.html, `/thanks` → thanks.html. */
 function demoOrigin(port: number): Promise<Server> {
@@ -40,7 +45,11 @@ export interface LocalWorker {
 }
 
 /** Bundles the Worker and starts it on `port`, with the demo origin on `originPort`. */
-export async function startWorker(port: number, originPort: number, bindings: Record<string, string> = SECRETS): Promise<LocalWorker> {
+export async function startWorker(
+  port: number,
+  originPort: number,
+  bindings: Record<string, string> = SECRETS,
+): Promise<LocalWorker> {
   const dir = mkdtempSync(join(tmpdir(), 'veneer-worker-'))
   const scriptPath = join(dir, 'worker.mjs')
   await bundleWorker({ outfile: scriptPath })

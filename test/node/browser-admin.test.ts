@@ -51,7 +51,11 @@ describe('the admin dashboard in a browser', () => {
     const v1 = (await page.textContent('[data-testid=active-version]'))?.trim()
     expect(v1).toMatch(/^v1-/)
     const cookies = await context.cookies()
-    expect(cookies.find((c) => c.name === 'veneer_admin')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/__veneer/admin' })
+    expect(cookies.find((c) => c.name === 'veneer_admin')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/__veneer/admin',
+    })
 
     // An invalid edit is refused with its path, and nothing changes.
     const doc = JSON.parse(await page.inputValue('#ruleset'))
@@ -107,7 +111,12 @@ describe('the admin dashboard in a browser', () => {
   })
 
   it('stays usable at phone width: no horizontal scrolling, full-width forms', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    })
     const page = await context.newPage()
     await login(page)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
@@ -120,7 +129,9 @@ describe('the admin dashboard in a browser', () => {
     await page.selectOption('#pv-device', 'mobile')
     await page.click('#preview button[type=submit]')
     await page.waitForSelector('[data-testid=trace]')
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0)
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0)
     await page.screenshot({ path: join(artifacts, 'dashboard-phone-trace.png'), fullPage: false })
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: false })

@@ -39,11 +39,44 @@ async function waitForHealth(timeoutMs: number): Promise<void> {
 beforeAll(async () => {
   persist = mkdtempSync(join(tmpdir(), 'veneer-identity-'))
   mkdirSync(artifacts, { recursive: true })
-  execFileSync(wrangler, ['kv', 'key', 'put', 'ruleset', '--path', join(root, 'demo', 'ruleset.json'), '--binding', 'RULES', '--local', '--persist-to', persist], { cwd: root, stdio: 'pipe' })
+  execFileSync(
+    wrangler,
+    [
+      'kv',
+      'key',
+      'put',
+      'ruleset',
+      '--path',
+      join(root, 'demo', 'ruleset.json'),
+      '--binding',
+      'RULES',
+      '--local',
+      '--persist-to',
+      persist,
+    ],
+    { cwd: root, stdio: 'pipe' },
+  )
   worker = spawn(
     wrangler,
-    ['dev', '--port', String(PORT), '--ip', '127.0.0.1', '--persist-to', persist, '--var', 'VISITOR_SECRET:browser-test-visitor-secret-0123456789', '--var', 'PROFILE_SECRET:browser-test-profile-secret-0123456789'],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
+    [
+      'dev',
+      '--port',
+      String(PORT),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      persist,
+      '--var',
+      'VISITOR_SECRET:browser-test-visitor-secret-0123456789',
+      '--var',
+      'PROFILE_SECRET:browser-test-profile-secret-0123456789',
+    ],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' },
+    },
   )
   worker.stdout?.on('data', (d: Buffer) => (log += d.toString()))
   worker.stderr?.on('data', (d: Buffer) => (log += d.toString()))

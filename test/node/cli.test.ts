@@ -20,9 +20,14 @@ interface Run {
 /** Runs the real binary, in a temp folder, with only the environment given. */
 function veneer(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -83,16 +88,20 @@ describe('veneer validate', () => {
 })
 
 describe('--help', () => {
-  it.each(['validate', 'push', 'pull', 'diff', 'rollback', 'versions', 'qa-token', 'explain', 'profile-token'])('veneer %s --help exits 0 with its usage', async (cmd) => {
-    const r = await veneer([cmd, '--help'])
-    expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`Usage: veneer ${cmd}`)
-  })
+  it.each(['validate', 'push', 'pull', 'diff', 'rollback', 'versions', 'qa-token', 'explain', 'profile-token'])(
+    'veneer %s --help exits 0 with its usage',
+    async (cmd) => {
+      const r = await veneer([cmd, '--help'])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(`Usage: veneer ${cmd}`)
+    },
+  )
 
   it('veneer --help lists every command', async () => {
     const r = await veneer(['--help'])
     expect(r.code).toBe(0)
-    for (const cmd of ['validate', 'push', 'pull', 'diff', 'rollback', 'qa-token', 'explain', 'profile-token']) expect(r.stdout).toContain(cmd)
+    for (const cmd of ['validate', 'push', 'pull', 'diff', 'rollback', 'qa-token', 'explain', 'profile-token'])
+      expect(r.stdout).toContain(cmd)
   })
 })
 
@@ -129,7 +138,7 @@ describe('against a running Worker (--remote)', () => {
     expect(changed.stdout.split('\n').filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+)/.test(l))).toHaveLength(2)
   })
 
-  it('push of an invalid file exits 1 with the server\'s paths, and keeps the active version', async () => {
+  it("push of an invalid file exits 1 with the server's paths, and keeps the active version", async () => {
     const doc = JSON.parse(demoText)
     doc.placements[0].rules[0].variant = 'nope'
     const r = await veneer(['push', file('bad-ref.json', doc), '--remote'], remote())
@@ -161,7 +170,12 @@ describe('against a running Worker (--remote)', () => {
   })
 
   it('explain --remote and explain --local agree', async () => {
-    const ctx = file('ctx.json', { geo: { country: 'DE', city: 'Berlin', timezone: 'Europe/Berlin' }, device: { type: 'mobile' }, time: { hour: 20 }, path: '/' })
+    const ctx = file('ctx.json', {
+      geo: { country: 'DE', city: 'Berlin', timezone: 'Europe/Berlin' },
+      device: { type: 'mobile' },
+      time: { hour: 20 },
+      path: '/',
+    })
     const r = await veneer(['explain', ctx, '--remote', '--json'], remote())
     expect(r.code, r.stderr).toBe(0)
     const remoteTrace = JSON.parse(r.stdout)
@@ -206,7 +220,9 @@ describe('tokens', () => {
     const sub = mkdtempSync(join(dir, 'proj-'))
     writeFileSync(join(sub, '.dev.vars'), `# local secrets\nQA_SECRET="${SECRETS.QA_SECRET}"\n`)
     const ok = await new Promise<Run>((resolve) =>
-      execFile(process.execPath, [bin, 'qa-token'], { cwd: sub, env: { PATH: process.env.PATH ?? '' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr })),
+      execFile(process.execPath, [bin, 'qa-token'], { cwd: sub, env: { PATH: process.env.PATH ?? '' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      ),
     )
     expect(ok.code).toBe(0)
     const { verifyQaToken } = await loadTs(join(root, 'src', 'qa', 'token.ts'))
@@ -216,9 +232,27 @@ describe('tokens', () => {
   })
 
   it('profile-token mints an HS256 token with the claims given and an exp', async () => {
-    const r = await veneer(['profile-token', '--claim', 'tier=gold', '--claim', 'interests=["running","hiking"]', '--claim', 'score=42', '--ttl', '30m', '--sub', 'customer-7'], { PROFILE_SECRET: SECRETS.PROFILE_SECRET })
+    const r = await veneer(
+      [
+        'profile-token',
+        '--claim',
+        'tier=gold',
+        '--claim',
+        'interests=["running","hiking"]',
+        '--claim',
+        'score=42',
+        '--ttl',
+        '30m',
+        '--sub',
+        'customer-7',
+      ],
+      { PROFILE_SECRET: SECRETS.PROFILE_SECRET },
+    )
     expect(r.code, r.stderr).toBe(0)
-    const { payload, protectedHeader } = await jwtVerify(r.stdout.trim(), new TextEncoder().encode(SECRETS.PROFILE_SECRET), { algorithms: ['HS256'], requiredClaims: ['exp'] })
+    const { payload, protectedHeader } = await jwtVerify(r.stdout.trim(), new TextEncoder().encode(SECRETS.PROFILE_SECRET), {
+      algorithms: ['HS256'],
+      requiredClaims: ['exp'],
+    })
     expect(protectedHeader.alg).toBe('HS256')
     expect(payload).toMatchObject({ tier: 'gold', interests: ['running', 'hiking'], score: 42, sub: 'customer-7' })
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(1800)

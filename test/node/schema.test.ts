@@ -16,7 +16,20 @@ describe('schema/ruleset.schema.json', () => {
     const text = readFileSync(join(root, 'schema/ruleset.schema.json'), 'utf8')
     const schema = JSON.parse(text)
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['settings', 'segments', 'placements', 'goals']))
-    for (const op of ['setText', 'setHtml', 'replace', 'before', 'after', 'prepend', 'append', 'remove', 'setAttr', 'removeAttr', 'addClass', 'removeClass']) {
+    for (const op of [
+      'setText',
+      'setHtml',
+      'replace',
+      'before',
+      'after',
+      'prepend',
+      'append',
+      'remove',
+      'setAttr',
+      'removeAttr',
+      'addClass',
+      'removeClass',
+    ]) {
       expect(text).toContain(`"${op}"`)
     }
   })

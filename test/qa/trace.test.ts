@@ -9,7 +9,13 @@ const rs = compile({
   settings: { holdoutPercent: 10 },
   segments: [{ id: 'everyone', when: { 'request.path': { $startsWith: '/' } } }],
   placements: [
-    { id: 'hero', paths: ['/*'], selector: 'h1', variants: [{ id: 'b', ops: [] }], rules: [{ segment: 'everyone', experiment: { id: 'copy', split: { control: 50, b: 50 }, layer: 'home' } }] },
+    {
+      id: 'hero',
+      paths: ['/*'],
+      selector: 'h1',
+      variants: [{ id: 'b', ops: [] }],
+      rules: [{ segment: 'everyone', experiment: { id: 'copy', split: { control: 50, b: 50 }, layer: 'home' } }],
+    },
     { id: 'bar', paths: ['/*'], selector: '#bar', variants: [{ id: 'x', ops: [] }], rules: [{ variant: 'x' }] },
   ],
 })
@@ -17,7 +23,13 @@ const rs = compile({
 function traceFor(visitorId: string, assignments?: Record<string, string>) {
   const s = state(visitorId, assignments)
   const ctx = context(s)
-  return JSON.parse(traceOf(decide(rs, ctx, '/', experimentHooks(rs, ctx, s, AT)), { overrides: new Map(), context: new Map([['time.hour', '20']]), ignored: ['context foo'] }))
+  return JSON.parse(
+    traceOf(decide(rs, ctx, '/', experimentHooks(rs, ctx, s, AT)), {
+      overrides: new Map(),
+      context: new Map([['time.hour', '20']]),
+      ignored: ['context foo'],
+    }),
+  )
 }
 
 describe('x-veneer-trace', () => {
@@ -30,7 +42,14 @@ describe('x-veneer-trace', () => {
     expect(t.placements[0]).toEqual({
       placement: 'hero',
       variant: unitHash('assign', 'copy', id) < 0.5 ? 'b' : 'control',
-      reason: { kind: 'experiment', rule: 0, experiment: 'copy', bucket: unitHash('assign', 'copy', id), sticky: false, layer: 'home' },
+      reason: {
+        kind: 'experiment',
+        rule: 0,
+        experiment: 'copy',
+        bucket: unitHash('assign', 'copy', id),
+        sticky: false,
+        layer: 'home',
+      },
     })
     expect(t.placements[1]).toEqual({ placement: 'bar', variant: 'x', reason: { kind: 'rule', rule: 0 } })
     expect(t.simulated).toEqual({ 'time.hour': 20 })

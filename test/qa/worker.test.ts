@@ -15,14 +15,31 @@ const NOW = new Date('2026-11-22T14:00:00Z')
 const app = createApp({ now: () => NOW, budgetMs: 1000 })
 
 const NEW_YORK = {
-  country: 'US', city: 'New York', region: 'New York', regionCode: 'NY', continent: 'NA', isEUCountry: '0',
-  timezone: 'America/New_York', postalCode: '10001', latitude: '40.71', longitude: '-74.01', colo: 'EWR', asn: 7922,
+  country: 'US',
+  city: 'New York',
+  region: 'New York',
+  regionCode: 'NY',
+  continent: 'NA',
+  isEUCountry: '0',
+  timezone: 'America/New_York',
+  postalCode: '10001',
+  latitude: '40.71',
+  longitude: '-74.01',
+  colo: 'EWR',
+  asn: 7922,
 }
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36'
 const GERMAN_MOBILE_20H = 'geo.country=DE; geo.city=Berlin; device.type=mobile; time.hour=20'
 
-async function get(path: string, headers: Record<string, string> = {}, host = 'https://shop.example'): Promise<{ res: Response; body: string }> {
-  const request = new Request(`${host}${path}`, { headers: { 'user-agent': DESKTOP_UA, 'accept-encoding': 'identity', ...headers }, cf: NEW_YORK })
+async function get(
+  path: string,
+  headers: Record<string, string> = {},
+  host = 'https://shop.example',
+): Promise<{ res: Response; body: string }> {
+  const request = new Request(`${host}${path}`, {
+    headers: { 'user-agent': DESKTOP_UA, 'accept-encoding': 'identity', ...headers },
+    cf: NEW_YORK,
+  })
   const ctx = createExecutionContext()
   const res = await app.fetch(request, env, ctx)
   const body = await res.text()
@@ -59,7 +76,9 @@ describe('QA through the Worker, by header', () => {
 
     const { res, body } = await get('/', { 'x-veneer-qa': token, 'x-veneer-context': GERMAN_MOBILE_20H })
     expect(res.status).toBe(200)
-    expect(text(body, 'hero')).toBe('Willkommen in Berlin! Versand nach Deutschland, Österreich und in die Schweiz ist kostenlos.')
+    expect(text(body, 'hero')).toBe(
+      'Willkommen in Berlin! Versand nach Deutschland, Österreich und in die Schweiz ist kostenlos.',
+    )
     expect(text(body, 'promo')).toBe('Shopping on your phone? Our app saves your cart for later.')
     expect(text(body, 'greeting')).toBe('Late-night scrolling? Save it to your cart and sleep on it.')
     expect(res.headers.get('cache-control')).toContain('private')
@@ -82,7 +101,11 @@ describe('QA through the Worker, by header', () => {
     expect(body).toContain('Welcome back, reader: <em>10% off</em> with code LETTER.')
     expect(text(body, 'greeting')).toBe('Welcome to the shop.')
     const trace = JSON.parse(res.headers.get('x-veneer-trace') ?? 'null') as Trace
-    expect(trace.placements.find((p) => p.placement === 'home-hero')).toEqual({ placement: 'home-hero', variant: 'newsletter', reason: { kind: 'override', by: 'placement' } })
+    expect(trace.placements.find((p) => p.placement === 'home-hero')).toEqual({
+      placement: 'home-hero',
+      variant: 'newsletter',
+      reason: { kind: 'override', by: 'placement' },
+    })
     expect(trace.overrides).toEqual({ 'home-hero': 'newsletter', greeting: 'control' })
   })
 
@@ -90,13 +113,21 @@ describe('QA through the Worker, by header', () => {
     const bag = await get('/products/jacket.html', { 'x-veneer-qa': token, 'x-veneer-override': 'cart-button-copy=add-to-bag' })
     expect(text(bag.body, 'add-to-cart')).toBe('Add to bag')
     const trace = JSON.parse(bag.res.headers.get('x-veneer-trace') ?? 'null') as Trace
-    expect(trace.placements.find((p) => p.placement === 'cart-button')).toEqual({ placement: 'cart-button', variant: 'add-to-bag', reason: { kind: 'override', by: 'experiment' } })
+    expect(trace.placements.find((p) => p.placement === 'cart-button')).toEqual({
+      placement: 'cart-button',
+      variant: 'add-to-bag',
+      reason: { kind: 'override', by: 'experiment' },
+    })
     const control = await get('/products/jacket.html', { 'x-veneer-qa': token, 'x-veneer-override': 'cart-button-copy=control' })
     expect(text(control.body, 'add-to-cart')).toBe('Add to cart')
   })
 
   it('ignores an override to a variant the placement does not have, and says which entries it ignored', async () => {
-    const { res, body } = await get('/', { 'x-veneer-qa': token, 'x-veneer-override': 'home-hero=nope, bad entry', 'x-veneer-context': 'geo.country=Germany; time.hour=20' })
+    const { res, body } = await get('/', {
+      'x-veneer-qa': token,
+      'x-veneer-override': 'home-hero=nope, bad entry',
+      'x-veneer-context': 'geo.country=Germany; time.hour=20',
+    })
     expect(text(body, 'hero')).toBe('Free two-day shipping anywhere in the US.')
     const trace = JSON.parse(res.headers.get('x-veneer-trace') ?? 'null') as Trace
     expect(trace.placements[0]).toEqual({ placement: 'home-hero', variant: 'us', reason: { kind: 'rule', rule: 2 } })
@@ -108,7 +139,12 @@ describe('QA through the Worker, by header', () => {
     const { res } = await get('/products/jacket.html', { 'x-veneer-qa': token })
     const trace = JSON.parse(res.headers.get('x-veneer-trace') ?? 'null') as Trace
     const cart = trace.placements.find((p) => p.placement === 'cart-button')
-    expect(cart?.reason).toMatchObject({ kind: 'experiment', rule: 0, experiment: 'cart-button-copy', bucket: expect.any(Number) })
+    expect(cart?.reason).toMatchObject({
+      kind: 'experiment',
+      rule: 0,
+      experiment: 'cart-button-copy',
+      bucket: expect.any(Number),
+    })
     expect(['control', 'add-to-bag']).toContain(cart?.variant)
   })
 })
@@ -119,7 +155,11 @@ describe('invalid QA tokens are ignored entirely', () => {
     for (const [why, bad] of Object.entries(await invalidTokens())) {
       for (const via of ['header', 'cookie'] as const) {
         const auth: Record<string, string> = via === 'header' ? { 'x-veneer-qa': bad } : { cookie: `veneer_qa=${bad}` }
-        const { res, body } = await get('/', { ...auth, 'x-veneer-override': 'home-hero=newsletter', 'x-veneer-context': GERMAN_MOBILE_20H })
+        const { res, body } = await get('/', {
+          ...auth,
+          'x-veneer-override': 'home-hero=newsletter',
+          'x-veneer-context': GERMAN_MOBILE_20H,
+        })
         expect(res.headers.get('x-veneer-trace'), `${why} via ${via}`).toBeNull()
         expect(res.headers.get('cache-control') ?? '', `${why} via ${via}`).not.toContain('no-store')
         expect(body, `${why} via ${via}`).toBe(plain.body)
@@ -157,12 +197,16 @@ describe('GET /__veneer/qa and the veneer_qa cookie', () => {
   })
 
   it('a valid cookie works like the header, including stored overrides and context', async () => {
-    const session = await get(`/__veneer/qa?token=${token}&override=${encodeURIComponent('promo-bar=tablet')}&context=${encodeURIComponent(GERMAN_MOBILE_20H)}&to=/`)
+    const session = await get(
+      `/__veneer/qa?token=${token}&override=${encodeURIComponent('promo-bar=tablet')}&context=${encodeURIComponent(GERMAN_MOBILE_20H)}&to=/`,
+    )
     expect(session.res.status).toBe(302)
     expect(session.res.headers.get('location')).toBe('/')
     const cookie = (session.res.headers.get('set-cookie') ?? '').split(';')[0] as string
     const { res, body } = await get('/', { cookie: `other=1; ${cookie}` })
-    expect(text(body, 'hero')).toBe('Willkommen in Berlin! Versand nach Deutschland, Österreich und in die Schweiz ist kostenlos.')
+    expect(text(body, 'hero')).toBe(
+      'Willkommen in Berlin! Versand nach Deutschland, Österreich und in die Schweiz ist kostenlos.',
+    )
     expect(text(body, 'promo')).toBe('Browse the full catalogue in landscape.')
     expect(res.headers.get('x-veneer-trace')).not.toBeNull()
     // Headers refine the cookie's settings.

@@ -31,12 +31,19 @@ export function RateChart({ results, goal }: { results: ExperimentResults; goal:
   const height = rows.length * rowH + 28
   const x = (v: number) => Math.round((left + (v / max) * plot) * 10) / 10
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Conversion rate for goal ${goal} per variant, with 95% intervals`}>
+    <svg
+      class="chart"
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={`Conversion rate for goal ${goal} per variant, with 95% intervals`}
+    >
       <line x1={left} y1={4} x2={left} y2={height - 22} stroke="#999" />
       {[0, 0.25, 0.5, 0.75, 1].map((t) => (
         <g>
           <line x1={x(max * t)} y1={height - 22} x2={x(max * t)} y2={height - 18} stroke="#999" />
-          <text x={x(max * t)} y={height - 6} font-size="11" text-anchor="middle" fill="#555">{pct(max * t)}</text>
+          <text x={x(max * t)} y={height - 6} font-size="11" text-anchor="middle" fill="#555">
+            {pct(max * t)}
+          </text>
         </g>
       ))}
       {rows.map((r, i) => {
@@ -44,12 +51,23 @@ export function RateChart({ results, goal }: { results: ExperimentResults; goal:
         return (
           <g>
             <title>{`${r.variant}: ${r.conversions} of ${r.visitors} visitors, ${pct(r.rate)} (95% interval ${pct(r.ci[0])} to ${pct(r.ci[1])})`}</title>
-            <text x={left - 8} y={y + 15} font-size="13" text-anchor="end" fill="#222">{r.variant}</text>
-            <rect x={left} y={y + 2} width={Math.max(1, Math.round((x(r.rate) - left) * 10) / 10)} height={18} fill={r.variant === results.control ? '#8c8c8c' : (COLORS[i % COLORS.length] as string)} opacity="0.85" />
+            <text x={left - 8} y={y + 15} font-size="13" text-anchor="end" fill="#222">
+              {r.variant}
+            </text>
+            <rect
+              x={left}
+              y={y + 2}
+              width={Math.max(1, Math.round((x(r.rate) - left) * 10) / 10)}
+              height={18}
+              fill={r.variant === results.control ? '#8c8c8c' : (COLORS[i % COLORS.length] as string)}
+              opacity="0.85"
+            />
             <line x1={x(r.ci[0])} y1={y + 11} x2={x(r.ci[1])} y2={y + 11} stroke="#111" stroke-width="2" />
             <line x1={x(r.ci[0])} y1={y + 5} x2={x(r.ci[0])} y2={y + 17} stroke="#111" stroke-width="2" />
             <line x1={x(r.ci[1])} y1={y + 5} x2={x(r.ci[1])} y2={y + 17} stroke="#111" stroke-width="2" />
-            <text x={x(r.ci[1]) + 6} y={y + 15} font-size="12" fill="#222">{pct(r.rate)}</text>
+            <text x={x(r.ci[1]) + 6} y={y + 15} font-size="12" fill="#222">
+              {pct(r.rate)}
+            </text>
           </g>
         )
       })}
@@ -76,12 +94,23 @@ export function ExposureChart({ results }: { results: ExperimentResults }) {
         <line x1={left} y1={8} x2={left} y2={height - bottom} stroke="#999" />
         <line x1={left} y1={height - bottom} x2={width - 10} y2={height - bottom} stroke="#999" />
         {[0, 0.5, 1].map((t) => (
-          <text x={left - 6} y={y(max * t) + 4} font-size="11" text-anchor="end" fill="#555">{Math.round(max * t)}</text>
+          <text x={left - 6} y={y(max * t) + 4} font-size="11" text-anchor="end" fill="#555">
+            {Math.round(max * t)}
+          </text>
         ))}
-        {days.map((d, i) => (i % step === 0 || i === days.length - 1 ? <text x={x(i)} y={height - 10} font-size="11" text-anchor="middle" fill="#555">{d.slice(5)}</text> : null))}
+        {days.map((d, i) =>
+          i % step === 0 || i === days.length - 1 ? (
+            <text x={x(i)} y={height - 10} font-size="11" text-anchor="middle" fill="#555">
+              {d.slice(5)}
+            </text>
+          ) : null,
+        )}
         {variants.map((v, vi) => {
           const color = v === results.control ? '#8c8c8c' : (COLORS[vi % COLORS.length] as string)
-          const points = days.map((d, i) => `${x(i).toFixed(1)},${y(results.exposuresByDay.find((e) => e.day === d && e.variant === v)?.visitors ?? 0).toFixed(1)}`)
+          const points = days.map(
+            (d, i) =>
+              `${x(i).toFixed(1)},${y(results.exposuresByDay.find((e) => e.day === d && e.variant === v)?.visitors ?? 0).toFixed(1)}`,
+          )
           return (
             <g>
               <polyline points={points.join(' ')} fill="none" stroke={color} stroke-width="2.5" />

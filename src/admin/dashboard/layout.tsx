@@ -68,7 +68,11 @@ export function LoginPage({ error }: { error?: string }) {
         <form class="card login" method="post" action="/__veneer/admin/login">
           <h2>Veneer admin</h2>
           <p class="muted">Log in with the Worker's ADMIN_TOKEN. The session lasts 8 hours.</p>
-          {error === undefined ? null : <p class="error" role="alert">{error}</p>}
+          {error === undefined ? null : (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
           <label for="token">Admin token</label>
           <input id="token" name="token" type="password" autocomplete="current-password" required />
           <div class="actions">

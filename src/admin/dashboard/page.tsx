@@ -25,8 +25,18 @@ function condText(c: ConditionDoc | undefined): string {
 }
 
 function ruleText(r: RuleDoc): string {
-  const who = [r.segment === undefined ? '' : `segment ${r.segment}`, r.when === undefined ? '' : `when ${condText(r.when)}`].filter(Boolean).join(' and ') || 'everyone'
-  const what = r.variant !== undefined ? `→ ${r.variant}` : r.experiment !== undefined ? `→ experiment ${r.experiment.id} (${Object.entries(r.experiment.split).map(([k, w]) => `${k} ${w}`).join(' / ')})` : ''
+  const who =
+    [r.segment === undefined ? '' : `segment ${r.segment}`, r.when === undefined ? '' : `when ${condText(r.when)}`]
+      .filter(Boolean)
+      .join(' and ') || 'everyone'
+  const what =
+    r.variant !== undefined
+      ? `→ ${r.variant}`
+      : r.experiment !== undefined
+        ? `→ experiment ${r.experiment.id} (${Object.entries(r.experiment.split)
+            .map(([k, w]) => `${k} ${w}`)
+            .join(' / ')})`
+        : ''
   return `${who} ${what}`
 }
 
@@ -72,13 +82,26 @@ function Placements({ ruleset }: { ruleset: CompiledRuleset }) {
           </summary>
           {pl.description === undefined ? null : <p class="muted">{pl.description}</p>}
           <p>
-            Pages: {pl.paths.map((p) => <code class="chip">{p}</code>)} · selector <code>{pl.selector}</code>
+            Pages:{' '}
+            {pl.paths.map((p) => (
+              <code class="chip">{p}</code>
+            ))}{' '}
+            · selector <code>{pl.selector}</code>
           </p>
           <h4>Variants</h4>
           <ul>
             {pl.variants.map((v) => (
               <li>
-                <b>{v.id}</b>: {v.ops.map((op, i) => (i === 0 ? <code>{opText(op)}</code> : <>; <code>{opText(op)}</code></>))}
+                <b>{v.id}</b>:{' '}
+                {v.ops.map((op, i) =>
+                  i === 0 ? (
+                    <code>{opText(op)}</code>
+                  ) : (
+                    <>
+                      ; <code>{opText(op)}</code>
+                    </>
+                  ),
+                )}
               </li>
             ))}
             <li>
@@ -87,7 +110,9 @@ function Placements({ ruleset }: { ruleset: CompiledRuleset }) {
           </ul>
           <h4>Rules, first match wins</h4>
           <ol start={0}>
-            {pl.rules.map((r) => <li class="mono">{ruleText(r)}</li>)}
+            {pl.rules.map((r) => (
+              <li class="mono">{ruleText(r)}</li>
+            ))}
           </ol>
         </details>
       ))}
@@ -104,7 +129,10 @@ function Segments({ ruleset }: { ruleset: CompiledRuleset }) {
           <tbody>
             {ruleset.doc.segments.map((s) => (
               <tr>
-                <td><b>{s.id}</b>{s.description === undefined ? null : <div class="muted">{s.description}</div>}</td>
+                <td>
+                  <b>{s.id}</b>
+                  {s.description === undefined ? null : <div class="muted">{s.description}</div>}
+                </td>
                 <td class="mono">{condText(s.when)}</td>
               </tr>
             ))}
@@ -116,7 +144,9 @@ function Segments({ ruleset }: { ruleset: CompiledRuleset }) {
 }
 
 function Experiments({ ruleset, results }: { ruleset: CompiledRuleset; results: Map<string, ResultsLookup> }) {
-  const experiments = ruleset.doc.placements.flatMap((pl) => pl.rules.flatMap((r) => (r.experiment === undefined ? [] : [{ placement: pl.id, exp: r.experiment }])))
+  const experiments = ruleset.doc.placements.flatMap((pl) =>
+    pl.rules.flatMap((r) => (r.experiment === undefined ? [] : [{ placement: pl.id, exp: r.experiment }])),
+  )
   return (
     <section class="card wide" id="experiments">
       <h2>Experiments ({experiments.length})</h2>
@@ -126,9 +156,21 @@ function Experiments({ ruleset, results }: { ruleset: CompiledRuleset; results: 
         return (
           <details open>
             <summary>
-              {exp.id} <span class="muted">on {placement}: {Object.entries(exp.split).map(([k, w]) => `${k} ${w}`).join(' / ')}{exp.traffic === undefined ? '' : `, ${exp.traffic}% of traffic`}{exp.layer === undefined ? '' : `, layer ${exp.layer}`}</span>
+              {exp.id}{' '}
+              <span class="muted">
+                on {placement}:{' '}
+                {Object.entries(exp.split)
+                  .map(([k, w]) => `${k} ${w}`)
+                  .join(' / ')}
+                {exp.traffic === undefined ? '' : `, ${exp.traffic}% of traffic`}
+                {exp.layer === undefined ? '' : `, layer ${exp.layer}`}
+              </span>
             </summary>
-            {r?.results !== undefined ? <ResultsView results={r.results} /> : <p class="muted">{r?.message ?? 'measurement not available'}</p>}
+            {r?.results !== undefined ? (
+              <ResultsView results={r.results} />
+            ) : (
+              <p class="muted">{r?.message ?? 'measurement not available'}</p>
+            )}
           </details>
         )
       })}
@@ -141,20 +183,32 @@ function Publish({ csrf, draft, validation }: { csrf: string; draft: string; val
     <section class="card wide" id="publish">
       <h2>Edit and publish</h2>
       {validation === undefined ? null : validation.ok ? (
-        <p class="ok" role="status">{validation.published ? 'Published.' : 'Valid: nothing blocks a publish.'}</p>
+        <p class="ok" role="status">
+          {validation.published ? 'Published.' : 'Valid: nothing blocks a publish.'}
+        </p>
       ) : (
-        <Issues title={`Not valid (${validation.issues.length} problem${validation.issues.length === 1 ? '' : 's'}); nothing was published:`} issues={validation.issues} kind="error" />
+        <Issues
+          title={`Not valid (${validation.issues.length} problem${validation.issues.length === 1 ? '' : 's'}); nothing was published:`}
+          issues={validation.issues}
+          kind="error"
+        />
       )}
       {validation === undefined ? null : <Issues title="Warnings" issues={validation.warnings} kind="warn" />}
       <form method="post" action="/__veneer/admin/publish#publish">
         <Csrf token={csrf} />
         <label for="ruleset">Ruleset JSON</label>
-        <textarea id="ruleset" name="ruleset" class="doc" spellcheck={false}>{draft}</textarea>
+        <textarea id="ruleset" name="ruleset" class="doc" spellcheck={false}>
+          {draft}
+        </textarea>
         <label for="note">Note for the history (optional)</label>
         <input id="note" name="note" type="text" maxlength={200} />
         <div class="actions">
-          <button type="submit" name="action" value="validate" class="secondary">Validate</button>
-          <button type="submit" name="action" value="publish">Validate and publish</button>
+          <button type="submit" name="action" value="validate" class="secondary">
+            Validate
+          </button>
+          <button type="submit" name="action" value="publish">
+            Validate and publish
+          </button>
         </div>
       </form>
     </section>
@@ -169,13 +223,27 @@ function History({ csrf, history }: { csrf: string; history: DashboardProps['his
       <div class="scroll">
         <table>
           <thead>
-            <tr><th>version</th><th>published</th><th>size</th><th>note</th><th></th></tr>
+            <tr>
+              <th>version</th>
+              <th>published</th>
+              <th>size</th>
+              <th>note</th>
+              <th></th>
+            </tr>
           </thead>
           <tbody>
             {history.versions.map((v) => (
               <tr data-version={v.version}>
-                <td class="mono">{v.version}{v.version === history.active ? <span class="chip on">active</span> : null}</td>
-                <td>{v.publishedAt === '' ? 'unknown' : v.publishedAt.replace('T', ' ').slice(0, 19)}{v.activatedAt === undefined ? null : <div class="muted">rolled back to at {v.activatedAt.replace('T', ' ').slice(0, 19)}</div>}</td>
+                <td class="mono">
+                  {v.version}
+                  {v.version === history.active ? <span class="chip on">active</span> : null}
+                </td>
+                <td>
+                  {v.publishedAt === '' ? 'unknown' : v.publishedAt.replace('T', ' ').slice(0, 19)}
+                  {v.activatedAt === undefined ? null : (
+                    <div class="muted">rolled back to at {v.activatedAt.replace('T', ' ').slice(0, 19)}</div>
+                  )}
+                </td>
                 <td>{(v.size / 1024).toFixed(1)} KB</td>
                 <td>{v.note ?? ''}</td>
                 <td>
@@ -183,7 +251,9 @@ function History({ csrf, history }: { csrf: string; history: DashboardProps['his
                     <form method="post" action="/__veneer/admin/rollback">
                       <Csrf token={csrf} />
                       <input type="hidden" name="version" value={v.version} />
-                      <button type="submit" class="small secondary">Roll back to this</button>
+                      <button type="submit" class="small secondary">
+                        Roll back to this
+                      </button>
                     </form>
                   )}
                 </td>
@@ -205,26 +275,43 @@ export function DashboardPage(p: DashboardProps) {
       <header class="top">
         <h1>Veneer admin</h1>
         <span>
-          Active ruleset <span class="ver" data-testid="active-version">{version ?? 'none'}</span>
+          Active ruleset{' '}
+          <span class="ver" data-testid="active-version">
+            {version ?? 'none'}
+          </span>
         </span>
         <form method="post" action="/__veneer/admin/logout">
           <Csrf token={p.csrf} />
-          <button type="submit" class="small secondary">Log out</button>
+          <button type="submit" class="small secondary">
+            Log out
+          </button>
         </form>
       </header>
       <main>
-        {p.flash === undefined ? null : <p class={p.flash.kind === 'ok' ? 'ok' : 'error'} role="status">{p.flash.text}</p>}
+        {p.flash === undefined ? null : (
+          <p class={p.flash.kind === 'ok' ? 'ok' : 'error'} role="status">
+            {p.flash.text}
+          </p>
+        )}
         {p.active.ok ? null : p.active.reason === 'none' ? (
           <p class="warn">No ruleset is published: every page is served as the origin sends it. Publish one below.</p>
         ) : (
-          <Issues title="The stored ruleset does not validate; the Worker keeps serving its last good one:" issues={p.active.issues} kind="error" />
+          <Issues
+            title="The stored ruleset does not validate; the Worker keeps serving its last good one:"
+            issues={p.active.issues}
+            kind="error"
+          />
         )}
         <div class="grid">
           <Preview csrf={p.csrf} preview={p.preview} />
           {ruleset === undefined ? null : <Placements ruleset={ruleset} />}
           {ruleset === undefined ? null : <Segments ruleset={ruleset} />}
           {ruleset === undefined ? null : <Experiments ruleset={ruleset} results={p.results} />}
-          <Publish csrf={p.csrf} draft={p.draft ?? (p.active.ok || p.active.reason === 'invalid' ? prettyText(p.active.text) : '')} validation={p.validation} />
+          <Publish
+            csrf={p.csrf}
+            draft={p.draft ?? (p.active.ok || p.active.reason === 'invalid' ? prettyText(p.active.text) : '')}
+            validation={p.validation}
+          />
           <History csrf={p.csrf} history={p.history} />
         </div>
       </main>

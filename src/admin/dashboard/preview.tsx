@@ -19,7 +19,13 @@ export function Csrf({ token }: { token: string }) {
 }
 
 /** The "preview as" form and, after a submit, the decision trace. */
-export function Preview({ csrf, preview }: { csrf: string; preview?: { form: PreviewForm; trace?: ExplainResult; error?: string } }) {
+export function Preview({
+  csrf,
+  preview,
+}: {
+  csrf: string
+  preview?: { form: PreviewForm; trace?: ExplainResult; error?: string }
+}) {
   const f = preview?.form ?? EMPTY_PREVIEW
   const t = preview?.trace
   return (
@@ -40,7 +46,9 @@ export function Preview({ csrf, preview }: { csrf: string; preview?: { form: Pre
             <label for="pv-device">Device</label>
             <select id="pv-device" name="device">
               {['desktop', 'mobile', 'tablet', 'bot'].map((d) => (
-                <option value={d} selected={f.device === d}>{d}</option>
+                <option value={d} selected={f.device === d}>
+                  {d}
+                </option>
               ))}
             </select>
           </div>
@@ -58,12 +66,18 @@ export function Preview({ csrf, preview }: { csrf: string; preview?: { form: Pre
           </div>
         </div>
         <label for="pv-profile">Profile claims (JSON)</label>
-        <textarea id="pv-profile" name="profile" rows={2} placeholder='{"tier":"gold"}'>{f.profile}</textarea>
+        <textarea id="pv-profile" name="profile" rows={2} placeholder='{"tier":"gold"}'>
+          {f.profile}
+        </textarea>
         <div class="actions">
           <button type="submit">Explain</button>
         </div>
       </form>
-      {preview?.error === undefined ? null : <p class="error" role="alert">{preview.error}</p>}
+      {preview?.error === undefined ? null : (
+        <p class="error" role="alert">
+          {preview.error}
+        </p>
+      )}
       {t === undefined ? null : <Trace trace={t} />}
     </section>
   )
@@ -96,14 +110,18 @@ function Trace({ trace }: { trace: ExplainResult }) {
       {trace.context === undefined ? null : (
         <p class="muted">
           {trace.context.geo.country ?? 'unknown country'}
-          {trace.context.geo.city ? ` (${trace.context.geo.city})` : ''}, {trace.context.device.type}, {trace.context.time.dayOfWeek} {String(trace.context.time.hour).padStart(2, '0')}:{String(trace.context.time.minute).padStart(2, '0')} local; ruleset {trace.rulesetVersion}
+          {trace.context.geo.city ? ` (${trace.context.geo.city})` : ''}, {trace.context.device.type},{' '}
+          {trace.context.time.dayOfWeek} {String(trace.context.time.hour).padStart(2, '0')}:
+          {String(trace.context.time.minute).padStart(2, '0')} local; ruleset {trace.rulesetVersion}
         </p>
       )}
       {trace.segments.length === 0 ? null : (
         <p>
           Segments:{' '}
           {trace.segments.map((s) => (
-            <span class={s.matched ? 'chip on' : 'chip'} title={s.matched ? 'matched' : 'not matched'}>{s.id}</span>
+            <span class={s.matched ? 'chip on' : 'chip'} title={s.matched ? 'matched' : 'not matched'}>
+              {s.id}
+            </span>
           ))}
         </p>
       )}
@@ -111,15 +129,26 @@ function Trace({ trace }: { trace: ExplainResult }) {
         <div class="scroll">
           <table>
             <thead>
-              <tr><th>placement</th><th>variant</th><th>why</th><th>rules (✓ matched)</th></tr>
+              <tr>
+                <th>placement</th>
+                <th>variant</th>
+                <th>why</th>
+                <th>rules (✓ matched)</th>
+              </tr>
             </thead>
             <tbody>
               {trace.placements.map((p) => (
                 <tr data-placement={p.placement}>
                   <td>{p.placement}</td>
-                  <td><b>{p.variant}</b></td>
+                  <td>
+                    <b>{p.variant}</b>
+                  </td>
                   <td>{reasonText(p.reason)}</td>
-                  <td class="mono">{p.rules.map((r) => `${r.index} ${r.segment ?? 'everyone'} ${r.matched ? '✓' : '·'}${r.decided ? ' ←' : ''}`).join(', ')}</td>
+                  <td class="mono">
+                    {p.rules
+                      .map((r) => `${r.index} ${r.segment ?? 'everyone'} ${r.matched ? '✓' : '·'}${r.decided ? ' ←' : ''}`)
+                      .join(', ')}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -133,7 +162,8 @@ function Trace({ trace }: { trace: ExplainResult }) {
             {trace.rewrite.flatMap((w) =>
               w.ops.map((op) => (
                 <li>
-                  <code>{w.selector}</code> {op.op} {'value' in op ? <q>{op.value}</q> : 'className' in op ? op.className : 'name' in op ? op.name : ''}
+                  <code>{w.selector}</code> {op.op}{' '}
+                  {'value' in op ? <q>{op.value}</q> : 'className' in op ? op.className : 'name' in op ? op.name : ''}
                 </li>
               )),
             )}
@@ -143,4 +173,3 @@ function Trace({ trace }: { trace: ExplainResult }) {
     </div>
   )
 }
-

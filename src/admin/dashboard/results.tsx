@@ -11,10 +11,14 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
   return (
     <div class="results">
       <p>
-        {total} exposed visitors{results.placement === null ? '' : ` on placement ${results.placement}`}; control is <b>{results.control}</b>.
+        {total} exposed visitors{results.placement === null ? '' : ` on placement ${results.placement}`}; control is{' '}
+        <b>{results.control}</b>.
       </p>
       {results.srm?.mismatch === true ? (
-        <p class="error">Sample-ratio mismatch (χ² {results.srm.chiSquare.toFixed(1)}, p {results.srm.pValue.toExponential(1)}): the observed split does not match the configured one. Check the setup before reading the results.</p>
+        <p class="error">
+          Sample-ratio mismatch (χ² {results.srm.chiSquare.toFixed(1)}, p {results.srm.pValue.toExponential(1)}): the observed
+          split does not match the configured one. Check the setup before reading the results.
+        </p>
       ) : results.srm !== null ? (
         <p class="muted">Sample ratio as configured (p {results.srm.pValue.toFixed(3)}).</p>
       ) : null}
@@ -25,7 +29,15 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
           <div class="scroll">
             <table>
               <thead>
-                <tr><th>variant</th><th>visitors</th><th>conversions</th><th>rate</th><th>lift vs control</th><th>95% interval of lift</th><th>p</th></tr>
+                <tr>
+                  <th>variant</th>
+                  <th>visitors</th>
+                  <th>conversions</th>
+                  <th>rate</th>
+                  <th>lift vs control</th>
+                  <th>95% interval of lift</th>
+                  <th>p</th>
+                </tr>
               </thead>
               <tbody>
                 {results.arms.map((arm) => {
@@ -36,7 +48,10 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
                       <td>{arm.visitors}</td>
                       <td>{g?.conversions ?? 0}</td>
                       <td>{pct(g?.rate ?? null)}</td>
-                      <td>{signed(g?.absoluteLift ?? null)}{g?.significant ? ' ✓' : ''}</td>
+                      <td>
+                        {signed(g?.absoluteLift ?? null)}
+                        {g?.significant ? ' ✓' : ''}
+                      </td>
                       <td>{g?.ci95 ? `${signed(g.ci95[0])} … ${signed(g.ci95[1])}` : (g?.note ?? '–')}</td>
                       <td>{g?.pValue === null || g?.pValue === undefined ? '–' : g.pValue.toFixed(3)}</td>
                     </tr>
@@ -49,7 +64,9 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
       ))}
       <h4>Exposed visitors per day</h4>
       <ExposureChart results={results} />
-      {results.notes.map((n) => <p class="muted">{n}</p>)}
+      {results.notes.map((n) => (
+        <p class="muted">{n}</p>
+      ))}
     </div>
   )
 }

@@ -9,7 +9,15 @@ import { timingSafeEqualStrings } from '../auth'
 import { explain } from '../explain'
 import { MAX_RULESET_BYTES } from '../http'
 import { loadResults, type ResultsLookup } from '../results-source'
-import { clearSessionCookie, createSession, readSession, sameOrigin, SESSION_COOKIE, sessionCookie, type Session } from '../session'
+import {
+  clearSessionCookie,
+  createSession,
+  readSession,
+  sameOrigin,
+  SESSION_COOKIE,
+  sessionCookie,
+  type Session,
+} from '../session'
 import { validateText } from '../validate'
 import { kvStore, listVersions, publishDocument, rollbackTo, versionKey } from '../versions'
 import { LoginPage, MessagePage } from './layout'
@@ -26,7 +34,8 @@ const MAX_FORM_BYTES = 3 * MAX_RULESET_BYTES + 64 * 1024
 const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
   // No script runs on these pages; styles are one inline block.
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
@@ -42,14 +51,25 @@ function field(form: Record<string, unknown>, name: string, max = 1000): string 
 }
 
 /** Loads what every dashboard render shows, then renders it with `extra` on top. */
-async function render(c: Ctx, session: Session, extra: Partial<DashboardProps> = {}, status: 200 | 400 | 413 | 422 = 200): Promise<Response> {
+async function render(
+  c: Ctx,
+  session: Session,
+  extra: Partial<DashboardProps> = {},
+  status: 200 | 400 | 413 | 422 = 200,
+): Promise<Response> {
   const kv = c.env.RULES
-  if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound: there is nothing to manage." />, 503)
+  if (kv === undefined)
+    return c.html(
+      <MessagePage title="Veneer admin" message="The RULES KV namespace is not bound: there is nothing to manage." />,
+      503,
+    )
   const store = kvStore(kv)
   const [active, history] = await Promise.all([readActiveRuleset(kv), listVersions(store)])
   const results = new Map<string, ResultsLookup>()
   if (active.ok) {
-    const ids = active.ruleset.placements.flatMap((p) => p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])))
+    const ids = active.ruleset.placements.flatMap((p) =>
+      p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])),
+    )
     await Promise.all(ids.map(async (id) => results.set(id, await loadResults(c.env, id))))
   }
   return c.html(<DashboardPage csrf={session.csrf} active={active} history={history} results={results} {...extra} />, status)
@@ -60,12 +80,22 @@ async function render(c: Ctx, session: Session, extra: Partial<DashboardProps> =
  * Returns the session and the parsed form, or the response to send instead.
  */
 async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
-  if (!sameOrigin(c.req.raw)) return c.html(<MessagePage title="Refused" message="This form must be sent from the dashboard itself (cross-site request refused)." />, 403)
+  if (!sameOrigin(c.req.raw))
+    return c.html(
+      <MessagePage title="Refused" message="This form must be sent from the dashboard itself (cross-site request refused)." />,
+      403,
+    )
   const session = await sessionOf(c)
   if (session === undefined) return c.html(<LoginPage error="Your session has ended. Log in again." />, 401)
   const form = (await c.req.parseBody()) as Record<string, unknown>
   if (!(await timingSafeEqualStrings(field(form, 'csrf', 100), session.csrf))) {
-    return c.html(<MessagePage title="Refused" message="The form's security token does not match your session. Reload the dashboard and try again." />, 403)
+    return c.html(
+      <MessagePage
+        title="Refused"
+        message="The form's security token does not match your session. Reload the dashboard and try again."
+      />,
+      403,
+    )
   }
   return { session, form }
 }
@@ -73,10 +103,28 @@ async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<strin
 // The "preview as" form asks for a country, not a timezone: the usual zone of a few countries, so
 // "now" means now there. Anything else is UTC unless an hour is given.
 const COUNTRY_TZ: Record<string, string> = {
-  DE: 'Europe/Berlin', AT: 'Europe/Vienna', CH: 'Europe/Zurich', FR: 'Europe/Paris', IT: 'Europe/Rome', ES: 'Europe/Madrid',
-  NL: 'Europe/Amsterdam', BE: 'Europe/Brussels', PL: 'Europe/Warsaw', SE: 'Europe/Stockholm', GB: 'Europe/London', IE: 'Europe/Dublin',
-  PT: 'Europe/Lisbon', US: 'America/New_York', CA: 'America/Toronto', BR: 'America/Sao_Paulo', MX: 'America/Mexico_City',
-  JP: 'Asia/Tokyo', IN: 'Asia/Kolkata', CN: 'Asia/Shanghai', SG: 'Asia/Singapore', AU: 'Australia/Sydney',
+  DE: 'Europe/Berlin',
+  AT: 'Europe/Vienna',
+  CH: 'Europe/Zurich',
+  FR: 'Europe/Paris',
+  IT: 'Europe/Rome',
+  ES: 'Europe/Madrid',
+  NL: 'Europe/Amsterdam',
+  BE: 'Europe/Brussels',
+  PL: 'Europe/Warsaw',
+  SE: 'Europe/Stockholm',
+  GB: 'Europe/London',
+  IE: 'Europe/Dublin',
+  PT: 'Europe/Lisbon',
+  US: 'America/New_York',
+  CA: 'America/Toronto',
+  BR: 'America/Sao_Paulo',
+  MX: 'America/Mexico_City',
+  JP: 'Asia/Tokyo',
+  IN: 'Asia/Kolkata',
+  CN: 'Asia/Shanghai',
+  SG: 'Asia/Singapore',
+  AU: 'Australia/Sydney',
 }
 
 function previewInput(f: PreviewForm): { input: Record<string, unknown> } | { error: string } {
@@ -104,7 +152,8 @@ function previewInput(f: PreviewForm): { input: Record<string, unknown> } | { er
     } catch {
       return { error: 'Profile claims must be a JSON object, e.g. {"tier":"gold"}.' }
     }
-    if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) return { error: 'Profile claims must be a JSON object, e.g. {"tier":"gold"}.' }
+    if (typeof profile !== 'object' || profile === null || Array.isArray(profile))
+      return { error: 'Profile claims must be a JSON object, e.g. {"tier":"gold"}.' }
     input.profile = profile
   }
   return { input }
@@ -116,7 +165,13 @@ export const adminDashboard = new Hono<DashEnv>()
 adminDashboard.use('*', async (c, next) => {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v)
   if (c.env.ADMIN_TOKEN === undefined || c.env.ADMIN_TOKEN === '') {
-    return c.html(<MessagePage title="Veneer admin is off" message="ADMIN_TOKEN is not set on this Worker, so the dashboard and the admin API are disabled." />, 503)
+    return c.html(
+      <MessagePage
+        title="Veneer admin is off"
+        message="ADMIN_TOKEN is not set on this Worker, so the dashboard and the admin API are disabled."
+      />,
+      503,
+    )
   }
   await next()
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v)
@@ -127,21 +182,38 @@ adminDashboard.get('/', async (c) => {
   if (session === undefined) return c.html(<LoginPage />)
   const done = c.req.query('done') ?? ''
   const m = /^(published|rolledback):([\w.:-]{1,100})$/.exec(done)
-  const flash = m === null ? undefined : { kind: 'ok' as const, text: m[1] === 'published' ? `Published ${m[2]}. This Worker serves it now; other locations within about a minute.` : `Rolled back to ${m[2]}.` }
+  const flash =
+    m === null
+      ? undefined
+      : {
+          kind: 'ok' as const,
+          text:
+            m[1] === 'published'
+              ? `Published ${m[2]}. This Worker serves it now; other locations within about a minute.`
+              : `Rolled back to ${m[2]}.`,
+        }
   return render(c, session, { flash })
 })
 
-adminDashboard.post('/login', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.html(<LoginPage error="That request was too large." />, 413) }), async (c) => {
-  if (!sameOrigin(c.req.raw)) return c.html(<MessagePage title="Refused" message="Log in from the dashboard's own page (cross-site request refused)." />, 403)
-  const form = (await c.req.parseBody()) as Record<string, unknown>
-  const token = field(form, 'token', 4096)
-  if (!(await timingSafeEqualStrings(token, c.env.ADMIN_TOKEN ?? ''))) {
-    console.warn(JSON.stringify({ level: 'warn', source: 'veneer', code: 'admin_login_failed' }))
-    return c.html(<LoginPage error="That is not the admin token." />, 401)
-  }
-  const { value } = await createSession(c.env.ADMIN_TOKEN ?? '')
-  return c.body(null, 303, { location: HOME, 'set-cookie': sessionCookie(value, new URL(c.req.url)) })
-})
+adminDashboard.post(
+  '/login',
+  bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.html(<LoginPage error="That request was too large." />, 413) }),
+  async (c) => {
+    if (!sameOrigin(c.req.raw))
+      return c.html(
+        <MessagePage title="Refused" message="Log in from the dashboard's own page (cross-site request refused)." />,
+        403,
+      )
+    const form = (await c.req.parseBody()) as Record<string, unknown>
+    const token = field(form, 'token', 4096)
+    if (!(await timingSafeEqualStrings(token, c.env.ADMIN_TOKEN ?? ''))) {
+      console.warn(JSON.stringify({ level: 'warn', source: 'veneer', code: 'admin_login_failed' }))
+      return c.html(<LoginPage error="That is not the admin token." />, 401)
+    }
+    const { value } = await createSession(c.env.ADMIN_TOKEN ?? '')
+    return c.body(null, 303, { location: HOME, 'set-cookie': sessionCookie(value, new URL(c.req.url)) })
+  },
+)
 
 adminDashboard.post('/logout', async (c) => {
   const guard = await guardPost(c)
@@ -159,28 +231,42 @@ adminDashboard.post('/preview', bodyLimit({ maxSize: 64 * 1024, onError: (c) => 
   if ('error' in parsed) return render(c, session, { preview: { form: pf, error: parsed.error } }, 400)
   const kv = c.env.RULES
   const active = kv === undefined ? undefined : await readActiveRuleset(kv)
-  if (active === undefined || !active.ok) return render(c, session, { preview: { form: pf, error: 'There is no valid active ruleset to explain.' } })
+  if (active === undefined || !active.ok)
+    return render(c, session, { preview: { form: pf, error: 'There is no valid active ruleset to explain.' } })
   const trace = await explain(active.ruleset, parsed.input, c.env, { base: new URL(c.req.url).origin })
   return render(c, session, { preview: { form: pf, trace } })
 })
 
-adminDashboard.post('/publish', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The ruleset is larger than 1 MB.', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const { session, form } = guard
-  const text = typeof form.ruleset === 'string' ? form.ruleset : ''
-  if (new TextEncoder().encode(text).length > MAX_RULESET_BYTES) {
-    return render(c, session, { draft: '', validation: { ok: false, issues: [{ path: '', message: 'the ruleset is larger than 1 MB' }], warnings: [] } }, 413)
-  }
-  const v = validateText(text)
-  if (!v.ok) return render(c, session, { draft: text, validation: { ok: false, issues: v.issues, warnings: v.warnings } }, 422)
-  if (field(form, 'action') !== 'publish') return render(c, session, { draft: text, validation: { ok: true, issues: [], warnings: v.warnings } })
-  const kv = c.env.RULES
-  if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
-  const out = await publishDocument(kvStore(kv), v.doc, { note: field(form, 'note', 200) || 'dashboard' })
-  forgetRuleset(kv)
-  return c.body(null, 303, { location: `${HOME}?done=published:${encodeURIComponent(out.version)}` })
-})
+adminDashboard.post(
+  '/publish',
+  bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The ruleset is larger than 1 MB.', 413) }),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const { session, form } = guard
+    const text = typeof form.ruleset === 'string' ? form.ruleset : ''
+    if (new TextEncoder().encode(text).length > MAX_RULESET_BYTES) {
+      return render(
+        c,
+        session,
+        {
+          draft: '',
+          validation: { ok: false, issues: [{ path: '', message: 'the ruleset is larger than 1 MB' }], warnings: [] },
+        },
+        413,
+      )
+    }
+    const v = validateText(text)
+    if (!v.ok) return render(c, session, { draft: text, validation: { ok: false, issues: v.issues, warnings: v.warnings } }, 422)
+    if (field(form, 'action') !== 'publish')
+      return render(c, session, { draft: text, validation: { ok: true, issues: [], warnings: v.warnings } })
+    const kv = c.env.RULES
+    if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
+    const out = await publishDocument(kvStore(kv), v.doc, { note: field(form, 'note', 200) || 'dashboard' })
+    forgetRuleset(kv)
+    return c.body(null, 303, { location: `${HOME}?done=published:${encodeURIComponent(out.version)}` })
+  },
+)
 
 adminDashboard.post('/rollback', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
   const guard = await guardPost(c)
@@ -191,7 +277,12 @@ adminDashboard.post('/rollback', bodyLimit({ maxSize: 8 * 1024, onError: (c) => 
   const version = field(form, 'version', 200)
   const stored = await kv.get(versionKey(version), 'text')
   if (stored !== null && !compileRulesetText(stored, { checkSelector: htmlRewriterSelectorCheck }).ok) {
-    return render(c, session, { flash: { kind: 'error', text: `Version ${version} does not validate any more; it was not activated.` } }, 422)
+    return render(
+      c,
+      session,
+      { flash: { kind: 'error', text: `Version ${version} does not validate any more; it was not activated.` } },
+      422,
+    )
   }
   const out = await rollbackTo(kvStore(kv), version)
   if (!out.ok) return render(c, session, { flash: { kind: 'error', text: `There is no stored version "${version}".` } }, 400)
