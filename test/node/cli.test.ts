@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jwtVerify } from 'jose'
@@ -18,12 +18,12 @@ interface Run {
 }
 
 /** Runs the real binary, in a temp folder, with only the environment given. */
-function veneer(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function veneer(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env }, timeout: 60_000 },
+      { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
       },
@@ -41,7 +41,7 @@ function file(name: string, content: unknown): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'veneer-cli-'))
-  worker = await startWorker(8831, 8832)
+  worker = await startWorker(9331, 9332)
 })
 afterAll(async () => {
   await worker?.close()
@@ -280,5 +280,53 @@ describe('against the wrangler dev local state (--local)', () => {
     const versions = JSON.parse(list.stdout)
     expect(versions.active).toBe(first)
     expect(versions.versions).toHaveLength(2)
+  }, 120_000)
+})
+
+describe('in a host project (a Worker of its own that uses Veneer)', () => {
+  const hostConfig = '[[kv_namespaces]]\nbinding = "RULES"\nid = "00000000000000000000000000000000"\n'
+  function hostProject(name: string): string {
+    const host = join(dir, name)
+    mkdirSync(host)
+    writeFileSync(join(host, 'package.json'), JSON.stringify({ name, private: true }))
+    writeFileSync(
+      join(host, 'wrangler.toml'),
+      `name = "${name}"\nmain = "index.js"\ncompatibility_date = "2026-04-20"\n${hostConfig}`,
+    )
+    return host
+  }
+
+  it('--local without a wrangler of its own is refused, and its folder is left untouched', async () => {
+    const host = hostProject('host-bare')
+    const r = await veneer(['versions', '--local', '--config', join(host, 'wrangler.toml')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`--local needs this project's own wrangler, and none is installed in ${host}`)
+    expect(r.stderr).toContain('or use --remote')
+    expect(readdirSync(host).sort()).toEqual(['package.json', 'wrangler.toml'])
+  })
+
+  it("--local opens the state through the host's own wrangler, not Veneer's", async () => {
+    const host = hostProject('host-own')
+    // The host's wrangler: a package of its own that hands over to a real wrangler and notes the call.
+    const pkg = join(host, 'node_modules', 'wrangler')
+    mkdirSync(pkg, { recursive: true })
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'wrangler', version: '4.86.0-host', main: 'index.cjs' }))
+    writeFileSync(
+      join(pkg, 'index.cjs'),
+      `const real = require(${JSON.stringify(join(root, 'node_modules', 'wrangler'))})
+exports.getPlatformProxy = (options) => {
+  require('node:fs').writeFileSync(${JSON.stringify(join(host, 'used-host-wrangler.json'))}, JSON.stringify(options))
+  return real.getPlatformProxy(options)
+}\n`,
+    )
+    const push = await veneer(['push', file('host.json', demoText), '--local'], {}, host)
+    expect(push.code, push.stderr).toBe(0)
+    expect(push.stdout).toMatch(/published v1-\S+ to local KV/)
+    const used = JSON.parse(readFileSync(join(host, 'used-host-wrangler.json'), 'utf8'))
+    expect(used.configPath).toBe(join(host, 'wrangler.toml'))
+    // The state is where the host's own `wrangler dev` keeps it.
+    expect(readdirSync(join(host, '.wrangler', 'state', 'v3'))).toContain('kv')
+    const list = await veneer(['versions', '--json'], {}, host)
+    expect(JSON.parse(list.stdout).versions).toHaveLength(1)
   }, 120_000)
 })

@@ -1,0 +1,12 @@
+// Every `veneer` command, by name. A new command is one module exporting a table like these and
+// one line here; `veneer --help` lists them in this order.
+import { explainCommands } from './explain-command'
+import type { Command } from './io'
+import { rulesetCommands } from './ruleset-commands'
+import { tokenCommands } from './token-commands'
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  ...rulesetCommands,
+  ...tokenCommands,
+  ...explainCommands,
+}
