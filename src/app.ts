@@ -15,8 +15,16 @@ import { qa } from './routes/qa'
 import { results } from './routes/results'
 import { backgroundRunner } from './util/background'
 
+/** Serves the pages Veneer personalizes, as a Worker's `fetch` would (e.g. your Hono app's `fetch`). */
+export type OriginHandler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>
+
 export interface AppOptions extends PersonalizeOptions {
-  /** How the origin is fetched when ORIGIN_URL is set (default: global fetch). */
+  /**
+   * Where pages come from: an origin URL (taking precedence over `ORIGIN_URL`), or a handler that
+   * serves them itself. Default: `ORIGIN_URL`, else the `ASSETS` binding.
+   */
+  origin?: string | OriginHandler
+  /** How the origin is fetched when it is a URL (default: global fetch). */
   fetchOrigin?: OriginFetch
 }
 
@@ -48,11 +56,16 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', veneerEndpoints())
   app.use('*', personalize(options))
-  app.all('*', (c) => {
-    // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
-    const ttl = peekRuleset(c.env.RULES)?.settings.originCacheTtl ?? 0
-    return fetchOriginCached(c.req.raw, c.env, ttl, backgroundRunner(c), options.fetchOrigin)
-  })
+  const { origin } = options
+  if (typeof origin === 'function')
+    app.all('*', (c) => origin(c.req.raw, c.env, c.executionCtx as ExecutionContext)) // Hono's type lags workers-types'
+  else
+    app.all('*', (c) => {
+      // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
+      const ttl = peekRuleset(c.env.RULES)?.settings.originCacheTtl ?? 0
+      const env = origin === undefined ? c.env : { ...c.env, ORIGIN_URL: origin }
+      return fetchOriginCached(c.req.raw, env, ttl, backgroundRunner(c), options.fetchOrigin)
+    })
   app.onError((err, c) => {
     // Only Veneer's own endpoints reach here; the origin path fails open inside the middleware.
     console.error(JSON.stringify({ level: 'error', source: 'veneer', code: 'unhandled', kind: err.name }))

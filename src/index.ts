@@ -1,8 +1,23 @@
 /**
- * Veneer's public API: the middleware for your own Hono app, and the pure pieces (schema,
- * compiler, decide) that the CLI, `explain` and tests share.
+ * Veneer's public API: the whole Worker (`veneer()`), the middleware and endpoints for your own
+ * Hono app, the queue consumer and scheduled jobs, and the pure pieces (schema, compiler, decide)
+ * that the CLI, `explain` and tests share.
  */
-export { createApp, veneerEndpoints, type AppOptions } from './app'
+export { veneer, type VeneerOptions, type VeneerWorker } from './veneer'
+export { createApp, veneerEndpoints, type AppOptions, type OriginHandler } from './app'
+export {
+  QUEUE_CONSUMERS,
+  queueDispatcher,
+  SCHEDULED_JOBS,
+  scheduledRunner,
+  veneerQueue,
+  veneerScheduled,
+  type QueueBatch,
+  type QueueConsumer,
+  type ScheduledJob,
+} from './jobs'
+export { consumeMeasureBatch } from './measure/queue'
+export { runRetention } from './measure/retention'
 export { buildContext, contextualContext } from './context/build'
 export type * from './context/types'
 export { decide, matchSegments } from './decide/decide'

@@ -1,20 +1,8 @@
-import { createApp } from './app'
 import type { Env } from './env'
-import { consumeMeasureBatch } from './measure/queue'
-import { runRetention } from './measure/retention'
-
-const app = createApp()
+import { veneer } from './veneer'
 
 /**
- * The Worker entry: a thin shell around the app (SPEC 1), the `EVENTS` queue consumer that
- * writes measurement events to D1, and the cron that applies the retention period.
+ * The Worker entry: Veneer in front of `ORIGIN_URL` (or the bundled demo shop), with the `EVENTS`
+ * queue consumer and the scheduled jobs (src/jobs.ts). Embedders write the same line.
  */
-export default {
-  fetch: app.fetch,
-  async queue(batch, env, _ctx) {
-    await consumeMeasureBatch(batch, env)
-  },
-  async scheduled(controller, env, ctx) {
-    await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
-  },
-} satisfies ExportedHandler<Env>
+export default veneer() satisfies ExportedHandler<Env>

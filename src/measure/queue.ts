@@ -83,7 +83,10 @@ export function eventsOfMessage(body: unknown): { events: MeasureEvent[]; malfor
  * by time, see `inWriteOrder`) and acks it. Malformed events are dropped (acked, counted in the log); a D1 failure retries the whole
  * batch, which is safe because the transaction left nothing behind.
  */
-export async function consumeMeasureBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeMeasureBatch(
+  batch: Pick<MessageBatch<unknown>, 'messages' | 'ackAll' | 'retryAll'>,
+  env: Env,
+): Promise<void> {
   const events: MeasureEvent[] = []
   let malformed = 0
   for (const m of batch.messages) {

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { Hono } from 'hono'
 import type { FC } from 'hono/jsx'
 import {

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { ExperimentResults } from '../../measure/types'
 
 /** Series colors, distinguishable in print and for common color-vision deficiencies. */

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { RulesetIssue } from '../../rules/errors'
 import type { CompiledRuleset } from '../../rules/compile'
 import type { ConditionDoc, OperationDoc, RuleDoc } from '../../rules/schema'

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { ExplainResult } from '../explain'
 
 /** What the "preview as" form holds, as typed. */

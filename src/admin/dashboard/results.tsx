@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { ExperimentResults } from '../../measure/types'
 import { ExposureChart, RateChart } from './charts'
 
