@@ -126,7 +126,7 @@ describe('queue dispatch by message kind', () => {
     expect(log.sort()).toEqual(['measure:1,3', 'recs:2'])
     const result = await getQueueResult(batch, ctx)
     expect(result.explicitAcks.sort()).toEqual(['a', 'c'])
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['b'])
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['b'])
     expect(error.mock.calls.flat().join('\n')).toContain('queue_consumer_failed')
     error.mockRestore()
   })
