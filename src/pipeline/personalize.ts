@@ -12,7 +12,8 @@ import { readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
 import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
-import { isKnownUnparseable, rewriteStream } from '../rewrite/stream'
+import { pageKey, pageKind } from '../rewrite/known'
+import { rewriteStream } from '../rewrite/stream'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
@@ -118,7 +119,8 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
     const path = decodedPath(request.url)
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
-    if (isKnownUnparseable(request.url)) return finish(origin, { state: 'bypass', timing: timing('bypass') })
+    const key = pageKey(request.url)
+    if (pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
     if ('generic' in decided) {
@@ -132,8 +134,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
 
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
-    const body =
-      plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
+    const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key).body : undefined
     return finish(origin, {
       state: veneerState,
       timing: timing(veneerState),

@@ -4,6 +4,8 @@ export const CHUNK_BYTES = 64 * 1024
 export interface ChunkReader {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>
   cancel(reason?: unknown): Promise<void>
+  /** Lets go of the stream (no read pending), e.g. to pipe the rest of it natively. */
+  releaseLock(): void
 }
 
 /**
@@ -20,7 +22,7 @@ export function chunkReader(stream: ReadableStream<Uint8Array>): ChunkReader {
     byob = stream.getReader({ mode: 'byob' })
   } catch {
     const reader = stream.getReader()
-    return { read: () => reader.read(), cancel: (reason) => reader.cancel(reason) }
+    return { read: () => reader.read(), cancel: (reason) => reader.cancel(reason), releaseLock: () => reader.releaseLock() }
   }
   return {
     async read() {
@@ -29,5 +31,6 @@ export function chunkReader(stream: ReadableStream<Uint8Array>): ChunkReader {
       return { done: false, value: r.value }
     },
     cancel: (reason) => byob.cancel(reason),
+    releaseLock: () => byob.releaseLock(),
   }
 }

@@ -1,5 +1,7 @@
 export { rewriterFor } from './apply'
 export { ineligibility, stillEncoded, type Ineligible } from './eligible'
 export { planRewrite, type FilledOp, type RewritePlan } from './plan'
-export { isKnownUnparseable, rewriteStream } from './stream'
+export { scanForRisk } from './guard'
+export { pageKey, pageKind } from './known'
+export { rewriteStream, type BytePath } from './stream'
 export { compileTemplate, escapeHtml, fillTemplate, type Template } from './template'

@@ -1,146 +1,142 @@
 import { concatBytes } from '../util/bytes'
-import { logError } from '../util/log'
+import { logError, logWarn } from '../util/log'
 import { chunkReader } from './chunks'
+import { scanForRisk, type StopReason } from './guard'
+import { pageKind, rememberPage } from './known'
 
 /**
- * URLs whose markup HTMLRewriter could not parse (e.g. `<select>` followed by `<title>`), so later
- * requests for them pass through untouched. Per isolate, bounded, forgotten after an hour.
+ * The byte path (issue 16, docs/performance.md). Two ways through, both streaming:
+ *
+ * - **native**, for pages known `plain`: the origin body goes into `HTMLRewriter.transform` and
+ *   out to the visitor inside the runtime, with no JavaScript per chunk. Two handlers (`select`,
+ *   `frameset`) only note that the page needs the guard from now on.
+ * - **guarded**, for every other page (first seen, or known to hold `<select>`/`<frameset>`/a huge
+ *   token): JavaScript reads the origin in 64 KB pieces and scans each (src/rewrite/guard.ts)
+ *   before the rewriter gets it. Where lol-html could fail, the rewriter's input is ended there:
+ *   the rewriter finishes (everything it was given comes out rewritten) and the rest of the origin
+ *   body follows untouched. Whole page, each byte once.
  */
-const unparseable = new Map<string, number>()
-const UNPARSEABLE_TTL_MS = 60 * 60 * 1000
-const UNPARSEABLE_MAX = 1000
+export type BytePath = 'native' | 'guarded'
 
-export function isKnownUnparseable(url: string, at = Date.now()): boolean {
-  const since = unparseable.get(url)
-  if (since === undefined) return false
-  if (at - since > UNPARSEABLE_TTL_MS) {
-    unparseable.delete(url)
-    return false
-  }
-  return true
+export interface RewriteResult {
+  body: ReadableStream<Uint8Array>
+  path: BytePath
 }
 
-function rememberUnparseable(url: string): void {
-  if (unparseable.size >= UNPARSEABLE_MAX) {
-    const oldest = unparseable.keys().next().value
-    if (oldest !== undefined) unparseable.delete(oldest)
+/** The guard's handlers: they change nothing, they only mark the page for the guarded path. */
+function markOnRisk(rewriter: HTMLRewriter, key: string): HTMLRewriter {
+  const mark = {
+    element() {
+      rememberPage(key, 'guarded')
+    },
   }
-  unparseable.set(url, Date.now())
+  return rewriter.on('select', mark).on('frameset', mark)
 }
 
-/** Input kept for recovery: at least the last two chunks, and up to this many bytes. */
-const WINDOW_BYTES = 64 * 1024
-/** Output bytes kept to find where, in the input, the rewriter's output stopped. */
-const TAIL_BYTES = 128
-
-/** Index just past the first occurrence of `needle` in `hay` that ends at `minEnd` or later, or -1. */
-function endOfFirstFrom(hay: Uint8Array, needle: Uint8Array, minEnd: number): number {
-  outer: for (let i = Math.max(0, minEnd - needle.length); i <= hay.length - needle.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
-    return i + needle.length
-  }
-  return -1
-}
-
-/** What lol-html may hold back of the input before the last chunks: an unfinished tag. */
-const HOLDBACK_BYTES = 4096
-
-/**
- * The raw input the rewriter took but had not emitted when it failed. The output after the
- * last rewrite is the input verbatim, so the tail of what was sent is found in the recent input
- * and everything after it is what is missing. The rewriter had emitted everything but a held
- * back token before the last two chunks, so the search starts there, and takes the first match:
- * if the same bytes recur, some may repeat, none is skipped. When the tail is not found (a
- * rewrite in the last bytes sent), the last two input chunks are sent again.
- */
-function unsent(window: readonly Uint8Array[], windowFromStart: boolean, tail: Uint8Array, sent: number): Uint8Array {
-  const input = concatBytes(window)
-  if (sent === 0 && windowFromStart) return input
-  if (tail.length >= 16) {
-    const lastTwo = window.slice(-2).reduce((n, c) => n + c.length, 0)
-    const end = endOfFirstFrom(input, tail, input.length - lastTwo - HOLDBACK_BYTES)
-    if (end >= 0) return input.subarray(end)
-  }
-  return concatBytes(window.slice(-2))
+/** Whether the native path may carry this page (a page known plain, not over the size guard). */
+export function choosePath(key: string): BytePath {
+  return pageKind(key) === 'plain' ? 'native' : 'guarded'
 }
 
 /**
- * Streams `body` through `rewriter` without buffering. If the rewriter fails mid-stream (a
- * parse ambiguity, a token over lol-html's memory cap), the page is not cut short: the input
- * the rewriter had taken but not emitted, and everything after it, follow what was already
- * sent, raw, and the URL is remembered so the next requests pass through untouched. If the
- * origin's own stream fails, the response fails the same way (nothing is invented, and the URL
- * is not blamed).
+ * Streams `body` through `rewriter` without buffering and without ever cutting the page short
+ * (see above). `key` is the page's {@link pageKey}. An origin body that fails mid-stream fails the
+ * response the same way (nothing is invented, the page is not blamed).
  */
-export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, url: string): ReadableStream<Uint8Array> {
+export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): RewriteResult {
+  if (choosePath(key) === 'native') {
+    const out = markOnRisk(rewriter, key).transform(new Response(body)).body
+    return { body: out ?? body, path: 'native' }
+  }
+  return { body: guarded(body, rewriter, key), path: 'guarded' }
+}
+
+function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): ReadableStream<Uint8Array> {
   const source = chunkReader(body)
-  const window: Uint8Array[] = []
-  let windowBytes = 0
-  let windowFromStart = true
-  let sourceDone = false
+  let pending: Uint8Array = new Uint8Array(0)
+  let from = 0
+  let marker = false
+  let stopped: { reason: StopReason; rest: Uint8Array } | undefined
   let sourceError: { error: unknown } | undefined
-  // The rewriter reads from this stream, so we always know what it was given.
+  let sourceDone = false
+
+  // The rewriter's input: the origin's bytes, scanned, up to where it could fail.
   const feed = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      let next: ReadableStreamReadResult<Uint8Array>
-      try {
-        next = await source.read()
-      } catch (error) {
-        sourceError = { error }
-        throw error
+      for (;;) {
+        let next: ReadableStreamReadResult<Uint8Array>
+        try {
+          next = await source.read()
+        } catch (error) {
+          sourceError = { error }
+          throw error
+        }
+        const final = next.done
+        const buf = final ? pending : pending.length === 0 ? next.value : concatBytes([pending, next.value])
+        const scan = scanForRisk(buf, final, from)
+        marker ||= scan.marker
+        if (scan.feed > 0) controller.enqueue(buf.subarray(0, scan.feed))
+        if (scan.stop !== undefined) {
+          stopped = { reason: scan.stop, rest: buf.subarray(scan.feed) }
+          controller.close()
+          return
+        }
+        if (final) {
+          sourceDone = true
+          controller.close()
+          return
+        }
+        pending = buf.subarray(scan.feed)
+        from = scan.next - scan.feed
+        if (scan.feed > 0) return
       }
-      if (next.done) {
-        sourceDone = true
-        controller.close()
-        return
-      }
-      window.push(next.value)
-      windowBytes += next.value.length
-      while (window.length > 2 && windowBytes - (window[0] as Uint8Array).length >= WINDOW_BYTES) {
-        windowBytes -= (window.shift() as Uint8Array).length
-        windowFromStart = false
-      }
-      controller.enqueue(next.value)
     },
-    // The rewriter cancels its input when it fails: the source must stay readable for the
-    // recovery. A visitor who goes away cancels the source below, directly.
+    // The rewriter cancels its input only when it fails; the source is cancelled below.
     cancel() {},
   })
+
   const transformed = rewriter.transform(new Response(feed)).body
   if (transformed === null) return body
   const out = chunkReader(transformed)
-  let failed = false
-  let sent = 0
-  let tail = new Uint8Array(0)
+  let rewriting = true
 
+  // workerd cannot pipe one runtime stream into another's writable ("Inter-TransformStream
+  // pipeTo() is not implemented"), so on this path the output is read in 64 KB pieces.
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (!failed) {
+      if (rewriting) {
+        let r: ReadableStreamReadResult<Uint8Array>
         try {
-          const { done, value } = await out.read()
-          if (done) controller.close()
-          else {
-            sent += value.length
-            tail = value.length >= TAIL_BYTES ? value.slice(-TAIL_BYTES) : concatBytes([tail, value]).slice(-TAIL_BYTES)
-            controller.enqueue(value)
-          }
-          return
+          r = await out.read()
         } catch (err) {
           if (sourceError !== undefined) {
             controller.error(sourceError.error) // the origin's failure, passed on as it is
             return
           }
-          failed = true
-          rememberUnparseable(url)
-          logError('rewrite_stream_failed', err, { recovered: true })
-          const missing = unsent(window, windowFromStart, tail, sent)
-          window.length = 0
-          if (missing.length > 0) controller.enqueue(missing)
-          if (sourceDone) controller.close()
+          // Not foreseen by the guard: the page is cut. It is passed through from now on.
+          rememberPage(key, 'failed')
+          logError('rewrite_stream_failed', err, { recovered: false })
+          controller.error(err)
+          return
+        }
+        if (!r.done) {
+          controller.enqueue(r.value)
+          return
+        }
+        rewriting = false
+        if (stopped === undefined) {
+          if (sourceDone) rememberPage(key, marker ? 'guarded' : 'plain')
+          controller.close()
+          return
+        }
+        // The rewriter had everything up to the stop and wrote it all; the rest goes out as is.
+        rememberPage(key, 'guarded')
+        logWarn('rewrite_stopped_early', { reason: stopped.reason })
+        if (stopped.rest.length > 0) {
+          controller.enqueue(stopped.rest)
           return
         }
       }
-      // Recovery: the rest of the origin's bytes, as they are.
       const { done, value } = await source.read()
       if (done) controller.close()
       else controller.enqueue(value)
