@@ -56,33 +56,35 @@ export interface ExperimentCounts {
   placement: string | null
 }
 
-/** Reads an experiment's counts from D1 in one batch. */
+/** Reads an experiment's counts (all visitors) from the daily statistics in one D1 batch. */
 export async function readCounts(db: D1Database, experimentId: string): Promise<ExperimentCounts> {
-  const [arms, conversions, days, placement] = await db.batch<Record<string, unknown>>([
-    db.prepare('SELECT variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY variant').bind(experimentId),
+  const [arms, conversions, days] = await db.batch<Record<string, unknown>>([
     db
-      .prepare('SELECT variant, goal, COUNT(*) AS n FROM conversions WHERE experiment = ?1 GROUP BY variant, goal')
+      .prepare(
+        "SELECT arm, SUM(visitors) AS n FROM stats_daily WHERE experiment = ?1 AND segment = '*' AND goal = '' GROUP BY arm",
+      )
       .bind(experimentId),
     db
       .prepare(
-        "SELECT strftime('%Y-%m-%d', exposed_at / 1000, 'unixepoch') AS day, variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY day, variant ORDER BY day, variant",
+        "SELECT arm, goal, SUM(conversions) AS n FROM stats_daily WHERE experiment = ?1 AND segment = '*' AND goal <> '' GROUP BY arm, goal",
       )
       .bind(experimentId),
-    db.prepare('SELECT placement FROM exposures WHERE experiment = ?1 LIMIT 1').bind(experimentId),
+    db
+      .prepare(
+        "SELECT day, arm, SUM(visitors) AS n FROM stats_daily WHERE experiment = ?1 AND segment = '*' AND goal = '' GROUP BY day, arm ORDER BY day, arm",
+      )
+      .bind(experimentId),
   ])
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
   const str = (v: unknown) => (typeof v === 'string' ? v : '')
   const counts: ExperimentCounts = { visitors: new Map(), conversions: new Map(), exposuresByDay: [], placement: null }
-  for (const r of arms?.results ?? []) counts.visitors.set(str(r.variant), num(r.n))
+  for (const r of arms?.results ?? []) counts.visitors.set(str(r.arm), num(r.n))
   for (const r of conversions?.results ?? []) {
-    const byGoal = counts.conversions.get(str(r.variant)) ?? new Map<string, number>()
+    const byGoal = counts.conversions.get(str(r.arm)) ?? new Map<string, number>()
     byGoal.set(str(r.goal), num(r.n))
-    counts.conversions.set(str(r.variant), byGoal)
+    counts.conversions.set(str(r.arm), byGoal)
   }
-  for (const r of days?.results ?? [])
-    counts.exposuresByDay.push({ day: str(r.day), variant: str(r.variant), visitors: num(r.n) })
-  const p = placement?.results[0]?.placement
-  counts.placement = typeof p === 'string' ? p : null
+  for (const r of days?.results ?? []) counts.exposuresByDay.push({ day: str(r.day), variant: str(r.arm), visitors: num(r.n) })
   return counts
 }
 

@@ -3,25 +3,8 @@
  * The statistics module produces them; the dashboard only renders them.
  */
 
-/** A measured event, as queued or written to D1. `visitor` is already a keyed hash. */
-export type MeasureEvent =
-  | { kind: 'exposure'; visitor: string; experiment: string; variant: string; placement: string; at: number }
-  | { kind: 'conversion'; visitor: string; goal: string; at: number; value?: number }
-  | ServedEvent
-
 /** Why a served variant was chosen (the decision reason's kind), for the served counters. */
 export type ServedSource = 'rule' | 'default' | 'experiment' | 'experiment-skipped' | 'holdout'
-
-/** One placement served with one variant; counted per UTC day, no visitor attached. */
-export interface ServedEvent {
-  kind: 'served'
-  placement: string
-  variant: string
-  source: ServedSource
-  at: number
-  /** How many servings this event stands for (default 1). */
-  count?: number
-}
 
 /** The id of the pseudo-experiment comparing the global holdout with personalized visitors. */
 export const HOLDOUT_EXPERIMENT = '__holdout__'
