@@ -90,7 +90,7 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     expect(r.arms[1]?.goals[0]).toMatchObject({
       rate: null,
       pValue: null,
-      significant: false,
+      cs95: null,
       note: expect.stringMatching(/no visitors/),
     })
     expect(r.notes).toContain('no exposures recorded yet')
@@ -110,13 +110,19 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     const [control, bold] = r.arms
     expect((control?.visitors ?? 0) + (bold?.visitors ?? 0)).toBe(20_000)
     const purchase = bold?.goals.find((g) => g.goal === 'purchase')
-    expect(purchase?.significant).toBe(true)
     expect(purchase?.pValue).toBeLessThan(0.001)
-    expect(purchase?.absoluteLift).toBeGreaterThan(0.01)
+    expect(purchase?.pAdjusted).toBeLessThan(0.002)
+    expect(purchase?.lift?.abs).toBeGreaterThan(0.01)
+    // The anytime-valid sequence is wider than the fixed interval and still excludes zero here.
+    expect(purchase?.cs95?.[0]).toBeGreaterThan(0)
+    expect(purchase?.cs95?.[0]).toBeLessThan(purchase?.ci95?.[0] ?? 0)
+    expect(r.decision).toBe('ship')
+    expect(r.reason).toMatch(/"bold" raises "purchase"/)
+    expect(r.history.length).toBe(3)
     expect(purchase?.ci95?.[0]).toBeGreaterThan(0)
     expect(purchase?.ci95?.[0]).toBeLessThan(0.02)
     expect(purchase?.ci95?.[1]).toBeGreaterThan(0.02)
-    expect(purchase?.relativeLift).toBeGreaterThan(0.1)
+    expect(purchase?.lift?.rel).toBeGreaterThan(0.1)
     // The no-conversions goal stays honest rather than claiming a zero effect.
     expect(bold?.goals.find((g) => g.goal === 'signup')).toMatchObject({
       pValue: null,
@@ -166,7 +172,7 @@ describe('GET /__veneer/api/results/:experimentId', () => {
       ['personalized', 0.9],
     ])
     expect(r.srm?.mismatch).toBe(false)
-    expect(r.arms[1]?.goals.find((g) => g.goal === 'purchase')?.significant).toBe(true)
+    expect(r.arms[1]?.goals.find((g) => g.goal === 'purchase')?.cs95?.[0]).toBeGreaterThan(0)
   })
 
   it('an experiment no longer in the ruleset still shows its stored results, without a sample-ratio check', async () => {
