@@ -177,17 +177,19 @@ export function SequenceChart({ results }: { results: ExperimentResults }) {
         )}
         {arms.map((arm, ai) => {
           const color = COLORS[(ai + 1) % COLORS.length] as string
-          const own = days
-            .map((d, i) => ({ i, h: points.find((h) => h.day === d && h.arm === arm) }))
-            .filter((v) => v.h !== undefined)
-          if (own.length === 0) return null
-          const upper = own.map(({ i, h }) => `${x(i).toFixed(1)},${y((h?.cs95 as [number, number])[1]).toFixed(1)}`)
-          const lower = own.map(({ i, h }) => `${x(i).toFixed(1)},${y((h?.cs95 as [number, number])[0]).toFixed(1)}`).reverse()
-          const line = own.map(({ i, h }) => `${x(i).toFixed(1)},${y(h?.lift ?? 0).toFixed(1)}`)
-          const last = own[own.length - 1]?.h
+          const own: { i: number; lift: number; cs: [number, number] }[] = []
+          days.forEach((d, i) => {
+            const h = points.find((p) => p.day === d && p.arm === arm)
+            if (h?.cs95 != null && h.lift !== null) own.push({ i, lift: h.lift, cs: h.cs95 })
+          })
+          const last = own[own.length - 1]
+          if (last === undefined) return null
+          const upper = own.map(({ i, cs }) => `${x(i).toFixed(1)},${y(cs[1]).toFixed(1)}`)
+          const lower = own.map(({ i, cs }) => `${x(i).toFixed(1)},${y(cs[0]).toFixed(1)}`).reverse()
+          const line = own.map(({ i, lift }) => `${x(i).toFixed(1)},${y(lift).toFixed(1)}`)
           return (
             <g>
-              <title>{`${arm}: lift ${label(last?.lift ?? 0)}, 95% confidence sequence ${label((last?.cs95 as [number, number])[0])} to ${label((last?.cs95 as [number, number])[1])}`}</title>
+              <title>{`${arm}: lift ${label(last.lift)}, 95% confidence sequence ${label(last.cs[0])} to ${label(last.cs[1])}`}</title>
               <polygon points={[...upper, ...lower].join(' ')} fill={color} opacity="0.18" />
               <polyline points={line.join(' ')} fill="none" stroke={color} stroke-width="2.5" />
             </g>
