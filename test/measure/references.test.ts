@@ -40,8 +40,8 @@ describe("Welch's t-test for value goals (scipy.stats.ttest_ind, equal_var=False
 describe('multiple comparisons (statsmodels multipletests)', () => {
   it('Holm and Benjamini–Hochberg adjusted p-values; nulls are skipped', () => {
     const p = ref.multiple.p
-    holm(p).forEach((v, i) => close(v, ref.multiple.holm[i] as number, 1e-12))
-    benjaminiHochberg(p).forEach((v, i) => close(v, ref.multiple.bh[i] as number, 1e-12))
+    for (const [i, v] of holm(p).entries()) close(v, ref.multiple.holm[i] as number, 1e-12)
+    for (const [i, v] of benjaminiHochberg(p).entries()) close(v, ref.multiple.bh[i] as number, 1e-12)
     expect(holm([null, 0.01, null, 0.04])).toEqual([null, 0.02, null, 0.04])
   })
 })
