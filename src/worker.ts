@@ -2,6 +2,7 @@ import { createApp } from './app'
 import type { Env } from './env'
 import { consumeAggregateBatch } from './measure/aggregate'
 import './measure/kinds'
+import { checkGuardrails } from './measure/guardrails'
 import { runRetention } from './measure/retention'
 
 const app = createApp()
@@ -17,5 +18,6 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
+    await checkGuardrails(env, { now: new Date(controller.scheduledTime) })
   },
 } satisfies ExportedHandler<Env>
