@@ -16,7 +16,8 @@ export {
   type QueueConsumer,
   type ScheduledJob,
 } from './jobs'
-export { consumeMeasureBatch } from './measure/queue'
+export { consumeAggregateBatch } from './measure/aggregate'
+export { checkGuardrails } from './measure/guardrails'
 export { runRetention } from './measure/retention'
 export { buildContext, contextualContext } from './context/build'
 export type * from './context/types'

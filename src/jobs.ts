@@ -1,5 +1,7 @@
 import type { Env } from './env'
-import { consumeMeasureBatch } from './measure/queue'
+import { consumeAggregateBatch } from './measure/aggregate'
+import { checkGuardrails } from './measure/guardrails'
+import './measure/kinds' // registers the aggregator's row kinds
 import { runRetention } from './measure/retention'
 import { logError, logWarn } from './util/log'
 
@@ -17,12 +19,13 @@ export type ScheduledJob = (controller: ScheduledController, env: Env, ctx: Exec
  * (measurement messages, `{ v: 1, events }`, predate kinds). Add a kind with one line here.
  */
 export const QUEUE_CONSUMERS: Readonly<Record<string, QueueConsumer>> = {
-  measure: (batch, env) => consumeMeasureBatch(batch, env),
+  measure: (batch, env) => consumeAggregateBatch(batch, env),
 }
 
 /** Scheduled jobs, all run on each cron trigger, independently. Add a job with one line here. */
 export const SCHEDULED_JOBS: Readonly<Record<string, ScheduledJob>> = {
   retention: (controller, env, ctx) => runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
+  guardrails: (controller, env) => checkGuardrails(env, { now: new Date(controller.scheduledTime) }),
 }
 
 export const DEFAULT_QUEUE_KIND = 'measure'

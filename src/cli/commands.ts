@@ -3,10 +3,12 @@
 import { explainCommands } from './explain-command'
 import type { Command } from './io'
 import { rulesetCommands } from './ruleset-commands'
+import { statsCommands } from './stats-command'
 import { tokenCommands } from './token-commands'
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   ...rulesetCommands,
   ...tokenCommands,
   ...explainCommands,
+  ...statsCommands,
 }
