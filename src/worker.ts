@@ -2,6 +2,7 @@ import { createApp } from './app'
 import type { Env } from './env'
 import { consumeMeasureBatch } from './measure/queue'
 import { runRetention } from './measure/retention'
+import { buildRecsModel } from './recs/build'
 
 const app = createApp()
 
@@ -16,5 +17,6 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
+    await buildRecsModel(env, controller.scheduledTime)
   },
 } satisfies ExportedHandler<Env>

@@ -13,6 +13,7 @@ import { rewriterFor } from '../rewrite/apply'
 import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
 import { isKnownUnparseable, rewriteStream } from '../rewrite/stream'
+import { decisionRecommends, requestRecs, startRecsModel } from '../recs/request'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
@@ -120,6 +121,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     if (isKnownUnparseable(request.url)) return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
+    const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
     if ('generic' in decided) {
       const cookies =
@@ -130,7 +132,10 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision)
 
-    const plan = planRewrite(ruleset, decision.placements, ctx)
+    const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
+    const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
+    const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
+    recs.record()
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     const body =
       plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), request.url) : undefined
