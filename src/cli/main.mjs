@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { CliError, EXIT } from './env.mjs'
 import { explainCmd } from './explain-command.mjs'
+import { recsCommands } from './recs-commands.mjs'
 import { diff, pull, push, rollback, validate, versions } from './ruleset-commands.mjs'
 import { profileToken, qaToken } from './token-commands.mjs'
 
@@ -95,6 +96,7 @@ const COMMANDS = {
     },
     run: profileToken,
   },
+  ...recsCommands(TARGET),
 }
 
 function helpText(name) {
