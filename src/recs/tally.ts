@@ -13,6 +13,8 @@ import { type CountRow, type ServedSlotRow, sumCounts, sumServed, writeCounts } 
  */
 export const FLUSH_MS = 10_000
 export const FLUSH_ROWS = 1_000
+/** The wait before a flush; tests shorten it (a waitUntil that sleeps 10 s would stall them). */
+export const tallyTiming = { flushMs: FLUSH_MS }
 
 export interface RecsTally {
   count(rows: readonly CountRow[]): void
@@ -52,7 +54,7 @@ function compact(p: Pending): void {
 }
 
 /** The tally for this request, or undefined when no `DB` is bound (nothing is counted). */
-export function recsTally(env: Env, waitUntil: (p: Promise<unknown>) => void, flushMs = FLUSH_MS): RecsTally | undefined {
+export function recsTally(env: Env, waitUntil: (p: Promise<unknown>) => void): RecsTally | undefined {
   const db = env.DB
   if (db === undefined) return undefined
   let p = pending.get(db)
@@ -65,7 +67,7 @@ export function recsTally(env: Env, waitUntil: (p: Promise<unknown>) => void, fl
       return
     }
     if (state.timer !== undefined) return
-    state.timer = new Promise<void>((resolve) => setTimeout(resolve, flushMs)).then(async () => {
+    state.timer = new Promise<void>((resolve) => setTimeout(resolve, tallyTiming.flushMs)).then(async () => {
       state.timer = undefined
       await flushRecsTally(db)
     })
