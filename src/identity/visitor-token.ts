@@ -1,6 +1,7 @@
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose'
 import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
+import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
 import { DEFAULT_KID, type Keyring } from './keys'
 
 /**
@@ -21,6 +22,8 @@ export interface VisitorRecord {
   recent?: string[]
   /** Item ids added to the cart or bought, most recent last; at most {@link MAX_PURCHASED_ITEMS}. */
   purchased?: string[]
+  /** Measurement memory (src/measure/memory.ts): experiments counted, goals reached. */
+  memos?: ExposureMemo[]
 }
 
 /** A token longer than this is refused unread. */
@@ -66,6 +69,7 @@ const Payload = z.object({
     .optional(),
   ri: ItemIds(MAX_RECENT_ITEMS).optional(),
   pi: ItemIds(MAX_PURCHASED_ITEMS).optional(),
+  mx: MemoClaim.optional(),
 })
 
 /** A fresh random visitor id: 128 bits, base64url (22 characters). */
@@ -100,6 +104,7 @@ function payloadOf(r: VisitorRecord): Record<string, unknown> {
   if (r.assignments.length > 0) p.as = r.assignments
   if (r.recent !== undefined && r.recent.length > 0) p.ri = r.recent
   if (r.purchased !== undefined && r.purchased.length > 0) p.pi = r.purchased
+  if (r.memos !== undefined && r.memos.length > 0) p.mx = memosToClaim(r.memos)
   return p
 }
 
@@ -121,10 +126,12 @@ export function pruneVisitor(r: VisitorRecord): void {
   if (r.recent !== undefined && r.recent.length > MAX_RECENT_ITEMS) r.recent = r.recent.slice(-MAX_RECENT_ITEMS)
   if (r.purchased !== undefined && r.purchased.length > MAX_PURCHASED_ITEMS) r.purchased = r.purchased.slice(-MAX_PURCHASED_ITEMS)
   while (JSON.stringify(payloadOf(r)).length > MAX_PAYLOAD_BYTES) {
-    // Recommendations' item lists go first (oldest first): sticky assignments matter more.
+    // Recommendations' item lists go first (oldest first): sticky assignments matter more;
+    // assignments go before measurement memory: a forgotten memo would count its visitor twice.
     if (r.recent !== undefined && r.recent.length > 0) r.recent = r.recent.slice(1)
     else if (r.purchased !== undefined && r.purchased.length > 0) r.purchased = r.purchased.slice(1)
     else if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
+    else if (r.memos !== undefined && r.memos.length > 0) r.memos = r.memos.slice(1)
     else if (!dropSmallestCategory()) {
       r.behavior.lastEvent = undefined
       break
@@ -176,6 +183,7 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       assignments: p.as ?? [],
       ...(p.ri === undefined ? {} : { recent: p.ri }),
       ...(p.pi === undefined ? {} : { purchased: p.pi }),
+      memos: memosFromClaim(p.mx),
     }
   } catch {
     return undefined // jose errors, and the plain TypeError of a key/algorithm mismatch

@@ -1,10 +1,11 @@
+import type { AggregateKind } from '../measure/aggregate'
 import { utcDay } from '../measure/store'
 import { splitPair, pairKey } from './similarity'
 
 /**
  * Counters the model learns from (SPEC 13), aggregated before storage like measurement (SPEC 12):
- * an item view or cart add adds to an in-isolate tally, and the tally is written at most once
- * per flush (one upsert per touched row), never once per view.
+ * an item view or cart add adds rows to the isolate's aggregator (src/measure/aggregate.ts),
+ * which merges them by key and stores them at most every 10 s, one upsert per touched row.
  */
 export type CountKind = 'view' | 'buy'
 
@@ -46,48 +47,51 @@ const UPSERT_COUNT = `INSERT INTO recs_counts (day, kind, a, b, count) VALUES (?
 const UPSERT_SERVED = `INSERT INTO recs_served (day, placement, strategy, slot, count) VALUES (?1, ?2, ?3, ?4, ?5)
   ON CONFLICT (day, placement, strategy, slot) DO UPDATE SET count = count + excluded.count`
 
-/** Sums rows with the same key. */
-export function sumCounts(rows: readonly CountRow[]): CountRow[] {
-  const out = new Map<string, CountRow>()
-  for (const r of rows) {
-    const key = `${r.day}\n${r.kind}\n${r.a}\n${r.b}`
-    const t = out.get(key)
-    if (t === undefined) out.set(key, { ...r })
-    else t.count += r.count
-  }
-  return [...out.values()]
+const isDay = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)
+const isId = (v: unknown, empty = false): v is string =>
+  typeof v === 'string' && v.length <= 200 && (empty ? true : v.length > 0) && !v.includes('\n')
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1e12
+
+/** The `cooc` aggregate kind (src/measure/aggregate.ts): item and pair counts, summed per day. */
+export const coocKind: AggregateKind<CountRow> = {
+  kind: 'cooc',
+  key: (r) => JSON.stringify([r.day, r.kind, r.a, r.b]),
+  merge(into, r) {
+    if (into === undefined) return { ...r }
+    into.count += r.count
+    return into
+  },
+  parse(v) {
+    if (typeof v !== 'object' || v === null) return undefined
+    const o = v as Record<string, unknown>
+    if (!isDay(o.day) || (o.kind !== 'view' && o.kind !== 'buy') || !isId(o.a) || !isId(o.b, true) || !isCount(o.count))
+      return undefined
+    return { day: o.day, kind: o.kind, a: o.a, b: o.b, count: o.count }
+  },
+  upsert: (db, r) => db.prepare(UPSERT_COUNT).bind(r.day, r.kind, r.a, r.b, r.count),
 }
 
-export function sumServed(rows: readonly ServedSlotRow[]): ServedSlotRow[] {
-  const out = new Map<string, ServedSlotRow>()
-  for (const r of rows) {
-    const key = `${r.day}\n${r.placement}\n${r.strategy}\n${r.slot}`
-    const t = out.get(key)
-    if (t === undefined) out.set(key, { ...r })
-    else t.count += r.count
-  }
-  return [...out.values()]
-}
-
-/** The statements that add summed tallies to D1: one per touched row. */
-export function countStatements(
-  db: D1Database,
-  counts: readonly CountRow[],
-  served: readonly ServedSlotRow[],
-): D1PreparedStatement[] {
-  return [
-    ...sumCounts(counts).map((r) => db.prepare(UPSERT_COUNT).bind(r.day, r.kind, r.a, r.b, r.count)),
-    ...sumServed(served).map((r) => db.prepare(UPSERT_SERVED).bind(r.day, r.placement, r.strategy, r.slot, r.count)),
-  ]
-}
-
-/** Writes tallies in one `db.batch` (one transaction: a failed flush leaves nothing behind). */
-export async function writeCounts(
-  db: D1Database,
-  counts: readonly CountRow[],
-  served: readonly ServedSlotRow[] = [],
-): Promise<number> {
-  const statements = countStatements(db, counts, served)
-  if (statements.length > 0) await db.batch(statements)
-  return statements.length
+/** The `recs-served` aggregate kind: recommendation slots shown, `top` or `explore`, per day. */
+export const recsServedKind: AggregateKind<ServedSlotRow> = {
+  kind: 'recs-served',
+  key: (r) => JSON.stringify([r.day, r.placement, r.strategy, r.slot]),
+  merge(into, r) {
+    if (into === undefined) return { ...r }
+    into.count += r.count
+    return into
+  },
+  parse(v) {
+    if (typeof v !== 'object' || v === null) return undefined
+    const o = v as Record<string, unknown>
+    if (
+      !isDay(o.day) ||
+      !isId(o.placement) ||
+      !isId(o.strategy) ||
+      (o.slot !== 'top' && o.slot !== 'explore') ||
+      !isCount(o.count)
+    )
+      return undefined
+    return { day: o.day, placement: o.placement, strategy: o.strategy, slot: o.slot, count: o.count }
+  },
+  upsert: (db, r) => db.prepare(UPSERT_SERVED).bind(r.day, r.placement, r.strategy, r.slot, r.count),
 }

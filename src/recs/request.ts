@@ -91,8 +91,7 @@ export function requestRecs(
       if (opts.qa || !ctx.consent.analytics || ctx.device.isBot) return
       const tally = recsTally(opts.env, opts.waitUntil)
       if (tally === undefined) return
-      tally.served(served)
-      if (visitor.current !== undefined) tally.count(viewRows(visitor.current, visitor.recent, at))
+      tally.add(visitor.current === undefined ? [] : viewRows(visitor.current, visitor.recent, at), served)
     },
   }
 }

@@ -8,7 +8,6 @@ import { ItemId } from '../recs/catalog'
 import { recsTally } from '../recs/tally'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
-import { logError } from '../util/log'
 import { backgroundRunner } from '../util/background'
 
 /** Request bodies over this many bytes are refused with 413 (SPEC 7). */
@@ -130,23 +129,20 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
     countEvent(identity.record, settings, event.type, event.path, event.item)
     if (identity.consent.analytics && event.item !== undefined && (event.type === 'cart_add' || event.type === 'purchase')) {
       // Also-bought counts: the item, and pairs with what the visitor carted or bought before.
-      recsTally(c.env, waitUntil)?.count(viewRows(event.item, boughtBefore, Date.now(), 'buy'))
+      recsTally(c.env, waitUntil)?.add(viewRows(event.item, boughtBefore, Date.now(), 'buy'))
+    }
+    // Measured before the cookie is written: the cookie remembers what was counted (SPEC 12).
+    if (identity.consent.analytics && ruleset !== undefined) {
+      const recordable: VisitorEvent = { type: event.type }
+      if (event.goal !== undefined) recordable.goal = event.goal
+      if (event.value !== undefined) recordable.value = event.value
+      recordVisitorEvent(c.env, waitUntil, ruleset, identity.record, recordable)
+      recorded = true
     }
     const cookie = await visitorSetCookie(identity, settings, c.req.url)
     if (cookie !== undefined) {
       headers.append('set-cookie', cookie)
       counted = true
-    }
-    if (identity.consent.analytics && ruleset !== undefined) {
-      const recordable: VisitorEvent = { type: event.type }
-      if (event.goal !== undefined) recordable.goal = event.goal
-      if (event.value !== undefined) recordable.value = event.value
-      try {
-        recordVisitorEvent(c.env, waitUntil, ruleset, identity.record.id, recordable)
-        recorded = true
-      } catch (err) {
-        logError('event_record_failed', err)
-      }
     }
   } else {
     for (const cl of visitorClearCookie(identity, c.req.url)) headers.append('set-cookie', cl)

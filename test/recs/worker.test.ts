@@ -6,7 +6,7 @@ import type { Env } from '../../src/env'
 import { decodeVisitor } from '../../src/identity/visitor-token'
 import { keyringFor } from '../../src/identity/keys'
 import { MODEL_KEY } from '../../src/recs/model'
-import { flushRecsTally, tallyTiming } from '../../src/recs/tally'
+import { flushAggregates, setFlushPolicy } from '../../src/measure/aggregate'
 import type { RulesetInput } from '../../src/rules/schema'
 import { CF, origin, run, rulesKv } from '../helpers'
 import { modelDoc } from './fixtures'
@@ -72,10 +72,10 @@ async function visit(path: string, kv: KVNamespace, cookie?: string, extra: Part
 }
 
 beforeAll(() => {
-  tallyTiming.flushMs = 1 // the flush runs inside the request's waitUntil, which the helper awaits
+  setFlushPolicy({ maxAgeMs: 1 }) // the flush runs inside the request's waitUntil, which the helper awaits
 })
 afterAll(() => {
-  tallyTiming.flushMs = 10_000
+  setFlushPolicy(undefined)
 })
 beforeEach(async () => {
   await env.RULES.put(MODEL_KEY, JSON.stringify(modelDoc()))
@@ -151,8 +151,9 @@ describe('veneer_visitor keeps recent items under its bound', () => {
 
 describe('co-occurrence counts are aggregated, not written per view', () => {
   it('20 item views cost no D1 statement until the flush, which writes each touched row once', async () => {
-    await env.DB.exec('DELETE FROM recs_counts')
-    tallyTiming.flushMs = 60_000 // no timed flush during this test
+    await flushAggregates(env) // whatever earlier tests left in this isolate's buffer
+    await env.DB.exec('DELETE FROM recs_counts; DELETE FROM recs_served')
+    setFlushPolicy({ maxAgeMs: 60_000 }) // no timed flush during this test
     const sql: string[] = []
     const db = new Proxy(env.DB, {
       get(target, prop) {
@@ -202,11 +203,14 @@ describe('co-occurrence counts are aggregated, not written per view', () => {
       cookie = cookieOf(res) ?? cookie
     }
     expect(sql.filter((q) => q.includes('recs_'))).toEqual([])
-    const statements = await flushRecsTally(db)
-    tallyTiming.flushMs = 1
-    // Touched rows: 3 items + 3 pairs (i1-i2, i1-i3, i2-i3), plus the served-slot rows.
+    await flushAggregates(testEnv)
+    setFlushPolicy({ maxAgeMs: 1 })
+    // Touched rows: 3 items + 3 pairs (i1-i2, i1-i3, i2-i3): one upsert each, in one flush.
     expect(sql.filter((q) => q.includes('recs_counts')).length).toBe(6)
-    expect(statements).toBe(sql.filter((q) => q.includes('recs_')).length)
+    const served = await env.DB.prepare(
+      "SELECT strategy, slot, SUM(count) AS n FROM recs_served WHERE placement = 'also-viewed' GROUP BY strategy, slot",
+    ).all()
+    expect(served.results).toEqual([{ strategy: 'also-viewed', slot: 'top', n: 60 }]) // 20 pages × 3 slots
     const { results } = await env.DB.prepare("SELECT a, b, count FROM recs_counts WHERE kind = 'view' ORDER BY a, b").all()
     // By hand: a view pairs its item with each other item already in the visitor's recent list.
     // i1-i2: views 2 and 3, then every i1 (6) and i2 (7) view from the 5th on: 15. i1-i3: view 4,
