@@ -23,6 +23,7 @@ export async function seedRecs() {
       ['catalog', catalog],
       [`catalog:v:${catalog.version}`, catalog],
       ['recs:model', model],
+      ['recs:model:meta', { version: model.version, builtAt: model.builtAt }],
     ]) {
       const file = join(dir, 'value.json')
       writeFileSync(file, JSON.stringify(value))

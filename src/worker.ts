@@ -3,13 +3,14 @@ import type { Env } from './env'
 import { consumeAggregateBatch } from './measure/aggregate'
 import './measure/kinds'
 import { runRetention } from './measure/retention'
-import { buildRecsModel } from './recs/build'
+import { scheduledRecsBuild } from './recs/build'
 
 const app = createApp()
 
 /**
  * The Worker entry: a thin shell around the app (SPEC 1), the `EVENTS` queue consumer that
- * writes measurement events to D1, and the cron that applies the retention period.
+ * writes measurement events to D1, and the cron that applies the retention period and rebuilds
+ * the recommendations model.
  */
 export default {
   fetch: app.fetch,
@@ -18,6 +19,6 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
-    await buildRecsModel(env, controller.scheduledTime)
+    await scheduledRecsBuild(env, controller.scheduledTime) // at most hourly, whatever the crons
   },
 } satisfies ExportedHandler<Env>

@@ -8,6 +8,10 @@ import { pairKey } from './similarity'
 /** Days of counters the model learns from, and the recent window trending compares with it. */
 export const MODEL_WINDOW_DAYS = 28
 export const TRENDING_DAYS = 2
+/** The scheduled handler rebuilds at most this often, whatever the crons (a bandit's run every 5 minutes). */
+export const REBUILD_MINUTES = 60
+/** A small KV value beside the model: when it was built, so a cron tick can skip without reading the model. */
+export const MODEL_META_KEY = 'recs:model:meta'
 const DAY_MS = 86_400_000
 
 const SUMS = `SELECT kind, a, b, SUM(count) AS n FROM recs_counts WHERE day >= ?1 GROUP BY kind, a, b`
@@ -66,6 +70,7 @@ export async function buildRecsModel(env: Env, now: number = Date.now()): Promis
     const model: RecsModelDoc = buildModel(catalog, counts, new Date(now))
     const text = JSON.stringify(model)
     await kv.put(MODEL_KEY, text)
+    await kv.put(MODEL_META_KEY, JSON.stringify({ version: model.version, builtAt: model.builtAt }))
     await db
       .prepare(PURGE)
       .bind(utcDay(now - MODEL_WINDOW_DAYS * DAY_MS))
@@ -76,4 +81,21 @@ export async function buildRecsModel(env: Env, now: number = Date.now()): Promis
     logError('recs_model_build_failed', err)
     return { ok: false, reason: 'failed' }
   }
+}
+
+/**
+ * The cron entry: rebuilds the model when the last build is {@link REBUILD_MINUTES} old or more
+ * (or there is none). `PUT api/catalog` and `POST api/recs/build` rebuild at once.
+ */
+export async function scheduledRecsBuild(env: Env, now: number): Promise<BuildOutcome | { ok: true; skipped: true }> {
+  try {
+    const meta: unknown = JSON.parse((await env.RULES?.get(MODEL_META_KEY, 'text')) ?? 'null')
+    const builtAt =
+      typeof meta === 'object' && meta !== null ? Date.parse(String((meta as { builtAt?: unknown }).builtAt)) : Number.NaN
+    if (Number.isFinite(builtAt) && now - builtAt >= 0 && now - builtAt < REBUILD_MINUTES * 60_000 - 60_000)
+      return { ok: true, skipped: true }
+  } catch {
+    // an unreadable meta value: rebuild
+  }
+  return buildRecsModel(env, now)
 }

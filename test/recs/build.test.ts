@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env as workersEnv } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { Env } from '../../src/env'
-import { buildRecsModel } from '../../src/recs/build'
+import { buildRecsModel, MODEL_META_KEY, scheduledRecsBuild } from '../../src/recs/build'
 import { CATALOG_KEY } from '../../src/recs/catalog'
 import { MODEL_KEY, type RecsModelDoc } from '../../src/recs/model'
 import worker from '../../src/worker'
@@ -53,6 +53,7 @@ beforeEach(async () => {
   await seedCounts()
   await env.RULES.put(CATALOG_KEY, JSON.stringify(CATALOG))
   await env.RULES.delete(MODEL_KEY)
+  await env.RULES.delete(MODEL_META_KEY)
 })
 
 async function storedModel(): Promise<RecsModelDoc> {
@@ -102,6 +103,12 @@ describe('the scheduled model build', () => {
     await worker.scheduled(createScheduledController({ scheduledTime: NOW, cron: '17 3 * * *' }), env, ctx)
     await waitOnExecutionContext(ctx)
     expect((await storedModel()).popular).toEqual(['c', 'a', 'b', 'd'])
+  })
+
+  it('a cron tick within the hour of the last build skips it; an hour later it rebuilds', async () => {
+    expect(await scheduledRecsBuild(env, NOW)).toMatchObject({ ok: true, version: 'm-20261130T031700Z' })
+    expect(await scheduledRecsBuild(env, NOW + 5 * 60_000)).toEqual({ ok: true, skipped: true })
+    expect(await scheduledRecsBuild(env, NOW + 60 * 60_000)).toMatchObject({ ok: true, version: 'm-20261130T041700Z' })
   })
 
   it('without a catalog nothing is written (the placements stay generic)', async () => {
