@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run seed`: put the demo ruleset into local KV, replacing whatever is there.
+// `npm run seed`: put the demo ruleset, catalog and recommendations model into local KV, replacing whatever is there.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { seedRecs } from './seed-recs.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler')
@@ -16,3 +17,5 @@ for (const key of ['ruleset', `ruleset:v:${version}`]) {
   })
 }
 console.log(`veneer: demo ruleset ${version} seeded`)
+const recs = await seedRecs()
+console.log(`veneer: demo catalog ${recs.catalog} and recommendations model ${recs.model} seeded`)

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { seedRecs } from './seed-recs.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler')
@@ -46,6 +47,18 @@ if (stored === undefined || (storedVersion?.startsWith('demo-') && storedVersion
   console.log(`veneer: seeded the demo ruleset (${demo.version}) into local KV`)
 } else {
   console.log(`veneer: local KV already holds ruleset ${storedVersion ?? '(no version)'}; keeping it (npm run seed to reset)`)
+}
+
+// 2b. Demo recommendations (catalog and model), when local KV has no model yet.
+let hasModel = false
+try {
+  hasModel = run(['kv', 'key', 'get', 'recs:model', '--binding', 'RULES', '--local']).trim().startsWith('{')
+} catch {
+  hasModel = false
+}
+if (!hasModel) {
+  const recs = await seedRecs()
+  console.log(`veneer: seeded the demo catalog (${recs.catalog}) and recommendations model (${recs.model})`)
 }
 
 // 3. D1 migrations.

@@ -3,6 +3,7 @@ import { consumeAggregateBatch } from './measure/aggregate'
 import { checkGuardrails } from './measure/guardrails'
 import './measure/kinds' // registers the aggregator's row kinds
 import { runRetention } from './measure/retention'
+import { scheduledRecsBuild } from './recs/build'
 import { logError, logWarn } from './util/log'
 
 /** What a consumer uses of a `MessageBatch` (a part of a mixed batch is one of these). */
@@ -25,6 +26,7 @@ export const QUEUE_CONSUMERS: Readonly<Record<string, QueueConsumer>> = {
 /** Scheduled jobs, all run on each cron trigger, independently. Add a job with one line here. */
 export const SCHEDULED_JOBS: Readonly<Record<string, ScheduledJob>> = {
   retention: (controller, env, ctx) => runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
+  recs: (controller, env) => scheduledRecsBuild(env, controller.scheduledTime), // at most hourly, whatever the crons
   guardrails: (controller, env) => checkGuardrails(env, { now: new Date(controller.scheduledTime) }),
 }
 

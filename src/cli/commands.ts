@@ -2,6 +2,7 @@
 // one line here; `veneer --help` lists them in this order.
 import { explainCommands } from './explain-command'
 import type { Command } from './io'
+import { recsCommands } from './recs-commands'
 import { rulesetCommands } from './ruleset-commands'
 import { statsCommands } from './stats-command'
 import { tokenCommands } from './token-commands'
@@ -11,4 +12,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ...tokenCommands,
   ...explainCommands,
   ...statsCommands,
+  ...recsCommands,
 }

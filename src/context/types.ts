@@ -75,6 +75,8 @@ export interface VisitorState {
    * Not a context attribute: rules cannot see it, `decide` reads it through its hooks.
    */
   assignments?: Record<string, string>
+  /** Recent and purchased item ids from `veneer_visitor`, most recent last (SPEC 13). */
+  items?: { recent: string[]; purchased: string[] }
 }
 
 export interface Context extends VisitorState {

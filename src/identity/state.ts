@@ -14,7 +14,16 @@ import type { SettingsDoc } from '../rules/schema'
 import { logWarn } from '../util/log'
 import { keyringFor, type Keyring } from './keys'
 import { verifyProfileToken } from './profile-token'
-import { MAX_COUNT, decodeVisitor, encodeVisitor, newVisitorRecord, type VisitorRecord } from './visitor-token'
+import { itemOfPath, remember as rememberItem } from '../recs/visitor-items'
+import {
+  MAX_COUNT,
+  MAX_PURCHASED_ITEMS,
+  MAX_RECENT_ITEMS,
+  decodeVisitor,
+  encodeVisitor,
+  newVisitorRecord,
+  type VisitorRecord,
+} from './visitor-token'
 
 /** A visit after this long idle starts a new session (SPEC: 30 minutes). */
 export const SESSION_IDLE_SECONDS = 30 * 60
@@ -83,6 +92,7 @@ export async function readIdentity(
   // The rules see copies: counting this page view later must not change what they saw.
   state.behavior = { ...record.behavior, views: { ...record.behavior.views } }
   state.assignments = Object.fromEntries(record.assignments)
+  state.items = { recent: [...(record.recent ?? [])], purchased: [...(record.purchased ?? [])] }
   return remember({ ...base, state, record, ring })
 }
 
@@ -110,11 +120,18 @@ export function countPageView(record: VisitorRecord, settings: SettingsDoc, path
   const b = record.behavior
   b.pageViews = bump(b.pageViews)
   for (const cat of categoriesOf(settings)) if (cat.matches(path)) b.views[cat.id] = bump(b.views[cat.id] ?? 0)
+  const item = itemOfPath(settings, path)
+  if (item !== undefined) record.recent = rememberItem(record.recent, item, MAX_RECENT_ITEMS)
 }
 
-/** Applies a visitor event to the counters: `cart_add`, `purchase`, `page_view` (with its path). */
-export function countEvent(record: VisitorRecord, settings: SettingsDoc, type: string, path?: string): void {
+/**
+ * Applies a visitor event to the counters: `cart_add`, `purchase`, `page_view` (with its path).
+ * A `cart_add` or `purchase` with an `item` also goes to the purchased items (SPEC 13).
+ */
+export function countEvent(record: VisitorRecord, settings: SettingsDoc, type: string, path?: string, item?: string): void {
   const b = record.behavior
+  if ((type === 'cart_add' || type === 'purchase') && item !== undefined)
+    record.purchased = rememberItem(record.purchased, item, MAX_PURCHASED_ITEMS)
   if (type === 'cart_add') b.cartAdds = bump(b.cartAdds)
   else if (type === 'purchase') b.purchases = bump(b.purchases)
   else if (type === 'page_view') countPageView(record, settings, path ?? '')

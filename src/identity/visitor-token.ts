@@ -18,6 +18,10 @@ export interface VisitorRecord {
   behavior: BehaviorContext
   /** Experiment id → variant id, oldest first (pruned from the front). */
   assignments: [string, string][]
+  /** Recently viewed item ids (SPEC 13), most recent last; at most {@link MAX_RECENT_ITEMS}. */
+  recent?: string[]
+  /** Item ids added to the cart or bought, most recent last; at most {@link MAX_PURCHASED_ITEMS}. */
+  purchased?: string[]
   /** Measurement memory (src/measure/memory.ts): experiments counted, goals reached. */
   memos?: ExposureMemo[]
 }
@@ -29,6 +33,18 @@ export const MAX_PAYLOAD_BYTES = 2600
 export const MAX_ASSIGNMENTS = 50
 export const MAX_CATEGORIES = 20
 export const MAX_COUNT = 1_000_000_000
+/** Item lists kept for recommendations; ids are at most 64 characters (src/recs/catalog.ts). */
+export const MAX_RECENT_ITEMS = 12
+export const MAX_PURCHASED_ITEMS = 6
+const ItemIds = (max: number) =>
+  z
+    .array(
+      z
+        .string()
+        .max(64)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/),
+    )
+    .max(max)
 
 const Name = z
   .string()
@@ -51,6 +67,8 @@ const Payload = z.object({
     .array(z.tuple([Name, Name]))
     .max(MAX_ASSIGNMENTS * 2)
     .optional(),
+  ri: ItemIds(MAX_RECENT_ITEMS).optional(),
+  pi: ItemIds(MAX_PURCHASED_ITEMS).optional(),
   mx: MemoClaim.optional(),
 })
 
@@ -84,6 +102,8 @@ function payloadOf(r: VisitorRecord): Record<string, unknown> {
   }
   if (b.lastEvent !== undefined) p.le = b.lastEvent
   if (r.assignments.length > 0) p.as = r.assignments
+  if (r.recent !== undefined && r.recent.length > 0) p.ri = r.recent
+  if (r.purchased !== undefined && r.purchased.length > 0) p.pi = r.purchased
   if (r.memos !== undefined && r.memos.length > 0) p.mx = memosToClaim(r.memos)
   return p
 }
@@ -103,9 +123,14 @@ export function pruneVisitor(r: VisitorRecord): void {
     return true
   }
   while (Object.keys(r.behavior.views).length > MAX_CATEGORIES) dropSmallestCategory()
+  if (r.recent !== undefined && r.recent.length > MAX_RECENT_ITEMS) r.recent = r.recent.slice(-MAX_RECENT_ITEMS)
+  if (r.purchased !== undefined && r.purchased.length > MAX_PURCHASED_ITEMS) r.purchased = r.purchased.slice(-MAX_PURCHASED_ITEMS)
   while (JSON.stringify(payloadOf(r)).length > MAX_PAYLOAD_BYTES) {
-    // Assignments go before measurement memory: a forgotten memo would count its visitor twice.
-    if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
+    // Recommendations' item lists go first (oldest first): sticky assignments matter more;
+    // assignments go before measurement memory: a forgotten memo would count its visitor twice.
+    if (r.recent !== undefined && r.recent.length > 0) r.recent = r.recent.slice(1)
+    else if (r.purchased !== undefined && r.purchased.length > 0) r.purchased = r.purchased.slice(1)
+    else if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
     else if (r.memos !== undefined && r.memos.length > 0) r.memos = r.memos.slice(1)
     else if (!dropSmallestCategory()) {
       r.behavior.lastEvent = undefined
@@ -156,6 +181,8 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       sessions: p.ss,
       behavior: { pageViews: p.pv, views, cartAdds: p.ca, purchases: p.pu, lastEvent: p.le },
       assignments: p.as ?? [],
+      ...(p.ri === undefined ? {} : { recent: p.ri }),
+      ...(p.pi === undefined ? {} : { purchased: p.pi }),
       memos: memosFromClaim(p.mx),
     }
   } catch {

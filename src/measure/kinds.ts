@@ -2,6 +2,7 @@
  * The aggregate kinds this Worker produces and consumes (src/measure/aggregate.ts). Importing
  * this module registers them; add a kind with one line.
  */
+import { coocKind, recsServedKind } from '../recs/counts'
 import { registerKind } from './aggregate'
 import { rawKind } from './raw-row'
 import { servedKind } from './served-row'
@@ -10,3 +11,5 @@ import { statsKind } from './stats-row'
 registerKind(statsKind)
 registerKind(servedKind)
 registerKind(rawKind)
+registerKind(coocKind)
+registerKind(recsServedKind)

@@ -14,6 +14,7 @@ import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
 import { pageKey, pageKind } from '../rewrite/known'
 import { rewriteStream } from '../rewrite/stream'
+import { decisionRecommends, requestRecs, startRecsModel } from '../recs/request'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
@@ -122,6 +123,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const key = pageKey(request.url)
     if (pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
+    const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
     if ('generic' in decided) {
       const cookies =
@@ -133,7 +135,10 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
 
-    const plan = planRewrite(ruleset, decision.placements, ctx)
+    const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
+    const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
+    const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
+    recs.record()
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key).body : undefined
     return finish(origin, {

@@ -16,8 +16,16 @@ export type RewritePlan = Map<string, FilledOp[]>
 
 const identity = (s: string) => s
 
-function fill(op: CompiledOp, ctx: Context): FilledOp {
+/**
+ * Renders a `recommend` operation for this request (src/recs/render.ts), or undefined to leave
+ * the element as the origin sent it (no model, nothing to show).
+ */
+export type RecommendRenderer = (op: Extract<CompiledOp, { op: 'recommend' }>, placement: string) => FilledOp | undefined
+
+function fill(op: CompiledOp, ctx: Context, placement: string, recs: RecommendRenderer | undefined): FilledOp | undefined {
   switch (op.op) {
+    case 'recommend':
+      return recs?.(op, placement)
     case 'remove':
       return { op: op.op }
     case 'removeAttr':
@@ -40,7 +48,12 @@ function fill(op: CompiledOp, ctx: Context): FilledOp {
  * All decisions' operations, filled and grouped by selector, decided before the stream starts
  * so HTMLRewriter handlers stay synchronous (an async handler pauses the whole parse).
  */
-export function planRewrite(ruleset: CompiledRuleset, decisions: readonly PlacementDecision[], ctx: Context): RewritePlan {
+export function planRewrite(
+  ruleset: CompiledRuleset,
+  decisions: readonly PlacementDecision[],
+  ctx: Context,
+  recs?: RecommendRenderer,
+): RewritePlan {
   const plan: RewritePlan = new Map()
   const byId = new Map(ruleset.placements.map((p) => [p.id, p]))
   for (const d of decisions) {
@@ -48,9 +61,11 @@ export function planRewrite(ruleset: CompiledRuleset, decisions: readonly Placem
     const variant = byId.get(d.placement)?.variants.get(d.variant)
     if (variant === undefined) continue
     for (const op of variant.ops) {
+      const filled = fill(op, ctx, d.placement, recs)
+      if (filled === undefined) continue
       let list = plan.get(op.selector)
       if (list === undefined) plan.set(op.selector, (list = []))
-      list.push(fill(op, ctx))
+      list.push(filled)
     }
   }
   return plan

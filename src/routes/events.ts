@@ -3,6 +3,9 @@ import { z } from 'zod'
 import type { Env } from '../env'
 import { countEvent, readIdentity, visitorClearCookie, visitorSetCookie } from '../identity/state'
 import { recordVisitorEvent, type VisitorEvent } from '../measure/record'
+import { viewRows } from '../recs/counts'
+import { ItemId } from '../recs/catalog'
+import { recsTally } from '../recs/tally'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
 import { backgroundRunner } from '../util/background'
@@ -25,6 +28,8 @@ const EventBody = z.strictObject({
   value: z.number().finite().min(-1e12).max(1e12).optional(),
   /** For `page_view` from a page Veneer did not serve (e.g. a client-side navigation). */
   path: z.string().min(1).max(500).startsWith('/').optional(),
+  /** The catalog item of a `cart_add` or `purchase` (SPEC 13). */
+  item: ItemId.optional(),
 })
 
 type BodyResult = { ok: true; text: string } | { ok: false; status: 400 | 413 }
@@ -120,7 +125,12 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   let counted = false
   let recorded = false
   if (identity.consent.personalization && identity.record !== undefined) {
-    countEvent(identity.record, settings, event.type, event.path)
+    const boughtBefore = identity.record.purchased ?? []
+    countEvent(identity.record, settings, event.type, event.path, event.item)
+    if (identity.consent.analytics && event.item !== undefined && (event.type === 'cart_add' || event.type === 'purchase')) {
+      // Also-bought counts: the item, and pairs with what the visitor carted or bought before.
+      recsTally(c.env, waitUntil)?.add(viewRows(event.item, boughtBefore, Date.now(), 'buy'))
+    }
     // Measured before the cookie is written: the cookie remembers what was counted (SPEC 12).
     if (identity.consent.analytics && ruleset !== undefined) {
       const recordable: VisitorEvent = { type: event.type }

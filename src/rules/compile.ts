@@ -1,3 +1,5 @@
+import type { RecommendSpec } from '../recs/recommend'
+import { compileItemTemplate, type ItemTemplateParts } from '../recs/template'
 import { compileTemplate, type Template } from '../rewrite/template'
 import { compileCondition, type Predicate } from './conditions'
 import { joinPath, type RulesetIssue } from './errors'
@@ -12,6 +14,7 @@ export type CompiledOp =
   | { op: 'setAttr'; selector: string; name: string; template: Template }
   | { op: 'removeAttr'; selector: string; name: string }
   | { op: 'addClass' | 'removeClass'; selector: string; className: string }
+  | { op: 'recommend'; selector: string; spec: RecommendSpec; template: ItemTemplateParts }
 
 export interface CompiledVariant {
   id: string
@@ -92,6 +95,12 @@ function compileOp(op: OperationDoc, selector: string, path: string, issues: Rul
       return { op: op.op, selector, className: op.value }
     case 'setAttr':
       return { op: op.op, selector, name: op.name, template: compileTemplate(op.value, path, issues) }
+    case 'recommend': {
+      const { parts, problems } = compileItemTemplate(op.template)
+      for (const message of problems) issues.push({ path: joinPath(path, 'template'), message })
+      const { op: _op, selector: _sel, template: _t, ...spec } = op
+      return { op: op.op, selector, spec, template: parts }
+    }
     default:
       return { op: op.op, selector, template: compileTemplate(op.value, path, issues) }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { STRATEGIES } from '../recs/recommend'
 import { selectorProblem } from './selector'
 
 /**
@@ -18,6 +19,10 @@ const Glob = z
   .min(1)
   .max(500)
   .regex(/^[/*?]/, 'a path pattern starts with "/", "*" or "?"')
+const ItemPath = z
+  .string()
+  .max(500)
+  .regex(/^\/[^:]*:id[^:]*$/, 'an item path starts with "/" and holds ":id" once, e.g. "/products/:id"')
 const Scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()])
 const IsoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO date or date-time')
 
@@ -76,6 +81,17 @@ export const Operation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('setAttr'), name: AttrName, value: PlaceholderText, ...opBase }),
   z.strictObject({ op: z.literal('removeAttr'), name: AttrName, ...opBase }),
   z.strictObject({ op: z.enum(['addClass', 'removeClass']), value: ClassName, ...opBase }),
+  // Recommendations (SPEC 13, docs/recommendations.md): fills the element with `count` items.
+  z.strictObject({
+    op: z.literal('recommend'),
+    strategy: z.enum(STRATEGIES),
+    count: z.number().int().min(1).max(50).default(4),
+    template: z.string().min(1).max(10_000),
+    exclude: z.enum(['viewed', 'purchased']).optional(),
+    perCategory: z.number().int().min(1).max(50).optional(),
+    explore: z.number().min(0).max(1).optional(),
+    ...opBase,
+  }),
 ])
 
 export const Variant = z.strictObject({
@@ -161,6 +177,12 @@ export const Settings = z.strictObject({
   visitorMaxAgeDays: z.number().int().min(1).max(395).default(30),
   /** Lifetime of the `veneer_consent` cookie the preference center writes, in days. */
   consentMaxAgeDays: z.number().int().min(1).max(395).default(180),
+  /** Item pages for recommendations (SPEC 13): `{ "path": "/products/:id" }` maps a path to an item id. */
+  items: z
+    .strictObject({
+      path: z.union([ItemPath, z.array(ItemPath).min(1).max(20)]),
+    })
+    .optional(),
   /** Claims a `veneer_profile` token must carry when set (`iss`, `aud`). */
   profile: z
     .strictObject({ issuer: z.string().min(1).max(500).optional(), audience: z.string().min(1).max(500).optional() })

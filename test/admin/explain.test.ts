@@ -144,7 +144,7 @@ describe('POST api/explain agrees with a real request', () => {
     draft.placements[1].rules.unshift({ segment: 'gold', variant: 'tablet' })
     const res = await api('POST', '/explain', { context: { profile: { tier: 'gold' }, path: '/products/' }, ruleset: draft })
     const trace = await res.json<any>()
-    expect(trace.rulesetVersion).toBe('demo-3')
+    expect(trace.rulesetVersion).toBe(demoRuleset().version)
     expect(trace.placements).toEqual([expect.objectContaining({ placement: 'promo-bar', variant: 'tablet' })])
     expect(trace.context.profile).toEqual({ tier: 'gold' })
     expect(await testEnv.RULES!.get('ruleset')).toBeNull()

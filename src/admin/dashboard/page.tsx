@@ -51,6 +51,8 @@ function opText(op: OperationDoc): string {
       return `removeAttr ${op.name}${target}`
     case 'setAttr':
       return `setAttr ${op.name}=${JSON.stringify(op.value)}${target}`
+    case 'recommend':
+      return `recommend ${op.count} ${op.strategy}${target}`
     default:
       return `${op.op} ${JSON.stringify(op.value)}${target}`
   }

@@ -1,0 +1,109 @@
+import type { Context, VisitorState } from '../context/types'
+import type { Decision } from '../decide/types'
+import type { Env } from '../env'
+import { utcDay } from '../measure/store'
+import type { RecommendRenderer } from '../rewrite/plan'
+import type { CompiledRuleset } from '../rules/compile'
+import { logError } from '../util/log'
+import { type ServedSlotRow, viewRows } from './counts'
+import type { RecsIndex } from './model'
+import { recommend, type VisitorItems } from './recommend'
+import { getRecsModel } from './store'
+import { recsTally } from './tally'
+import { renderItem } from './template'
+import { itemOfPath } from './visitor-items'
+
+const hasRecommendCache = new WeakMap<CompiledRuleset, boolean>()
+
+/** Whether any variant of the ruleset has a `recommend` operation (computed once per version). */
+export function hasRecommend(ruleset: CompiledRuleset): boolean {
+  let has = hasRecommendCache.get(ruleset)
+  if (has === undefined) {
+    has = ruleset.placements.some((p) => [...p.variants.values()].some((v) => v.ops.some((op) => op.op === 'recommend')))
+    hasRecommendCache.set(ruleset, has)
+  }
+  return has
+}
+
+/**
+ * Starts the model lookup for a request, in parallel with the decision, when the ruleset can
+ * use it (memory when warm; a cold read bounded by `settings.budgetMs`).
+ */
+export function startRecsModel(
+  ruleset: CompiledRuleset,
+  env: Env,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<RecsIndex | undefined> | undefined {
+  if (!hasRecommend(ruleset)) return undefined
+  return getRecsModel(env.RULES, { budgetMs: ruleset.settings.budgetMs, waitUntil }).catch(() => undefined)
+}
+
+/** The renderer `planRewrite` calls, and what it showed, for measurement. */
+export interface RequestRecs {
+  render: RecommendRenderer
+  /** Records the slots shown (top and explore) and the item view, with analytics consent. */
+  record(): void
+}
+
+/**
+ * Recommendations for one page request: the visitor's items (the page's own item, plus with
+ * personalization consent the recent and purchased lists read from `veneer_visitor`), the
+ * renderer for `recommend` operations, and the counting of this view. Without a model, a
+ * `recommend` operation renders nothing and its element stays as the origin sent it.
+ */
+export function requestRecs(
+  model: RecsIndex | undefined,
+  ruleset: CompiledRuleset,
+  ctx: Context,
+  state: VisitorState,
+  opts: { qa: boolean; env: Env; waitUntil: (p: Promise<unknown>) => void; at?: number; random?: () => number },
+): RequestRecs {
+  const at = opts.at ?? Date.now()
+  const personal = state.consent.personalization ? state.items : undefined
+  const visitor: VisitorItems = {
+    current: itemOfPath(ruleset.settings, ctx.request.path),
+    recent: personal?.recent ?? [],
+    purchased: personal?.purchased ?? [],
+  }
+  const served: ServedSlotRow[] = []
+  const render: RecommendRenderer = (op, placement) => {
+    if (model === undefined) return undefined
+    try {
+      const rec = recommend(model, op.spec, visitor, opts.random)
+      let html = ''
+      let shown = 0
+      for (const slot of rec.slots) {
+        const one = renderItem(op.template, slot.item)
+        if (one === undefined) continue
+        html += one
+        shown++
+        served.push({ day: utcDay(at), placement, strategy: op.spec.strategy, slot: slot.explore ? 'explore' : 'top', count: 1 })
+      }
+      return shown === 0 ? undefined : { op: 'setHtml', value: html }
+    } catch (err) {
+      logError('recommend_failed', err, { placement })
+      return undefined
+    }
+  }
+  return {
+    render,
+    record() {
+      if (opts.qa || !ctx.consent.analytics || ctx.device.isBot) return
+      const tally = recsTally(opts.env, opts.waitUntil)
+      if (tally === undefined) return
+      tally.add(visitor.current === undefined ? [] : viewRows(visitor.current, visitor.recent, at), served)
+    },
+  }
+}
+
+/** Whether this decision shows a `recommend` operation (so the model is worth waiting for). */
+export function decisionRecommends(ruleset: CompiledRuleset, decision: Decision): boolean {
+  if (!hasRecommend(ruleset)) return false
+  const byId = new Map(ruleset.placements.map((p) => [p.id, p]))
+  return decision.placements.some((d) =>
+    byId
+      .get(d.placement)
+      ?.variants.get(d.variant)
+      ?.ops.some((op) => op.op === 'recommend'),
+  )
+}
