@@ -6,6 +6,7 @@ import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
 import { adminApi } from './routes/admin-api'
+import { bandit } from './routes/bandit'
 import { client } from './routes/client'
 import { decisions } from './routes/decisions'
 import { events } from './routes/events'
@@ -34,6 +35,7 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/', preferences)
   // Results before the admin API router, whose own fallbacks (404/405) would answer first.
   endpoints.route('/', results)
+  endpoints.route('/', bandit)
   endpoints.route('/api', adminApi)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))

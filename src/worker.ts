@@ -1,13 +1,16 @@
 import { createApp } from './app'
+import { runBanditUpdates } from './bandit/update'
 import type { Env } from './env'
 import { consumeMeasureBatch } from './measure/queue'
 import { runRetention } from './measure/retention'
 
 const app = createApp()
+/** The 5-minute cron of wrangler.toml that only updates bandit weights. */
+const BANDIT_CRON = '*/5 * * * *'
 
 /**
  * The Worker entry: a thin shell around the app (SPEC 1), the `EVENTS` queue consumer that
- * writes measurement events to D1, and the cron that applies the retention period.
+ * writes measurement events to D1, and the crons: retention daily, bandit weights every 5 minutes.
  */
 export default {
   fetch: app.fetch,
@@ -15,6 +18,9 @@ export default {
     await consumeMeasureBatch(batch, env)
   },
   async scheduled(controller, env, ctx) {
-    await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
+    const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p)
+    // Bandit weights (SPEC 14) on every tick (every 5 minutes); retention once a day.
+    if (controller.cron !== BANDIT_CRON) await runRetention(env, controller.scheduledTime, waitUntil)
+    await runBanditUpdates(env, controller.scheduledTime, waitUntil)
   },
 } satisfies ExportedHandler<Env>
