@@ -116,8 +116,9 @@ export const Experiment = z
       }
       return
     }
-    const arms = Object.keys(e.split).length
-    if (arms < 2) ctx.addIssue({ code: 'custom', path: ['split'], message: 'a bandit needs at least two arms in "split"' })
+    const arms = Object.values(e.split).filter((w) => w > 0).length
+    if (arms < 2)
+      ctx.addIssue({ code: 'custom', path: ['split'], message: 'a bandit needs at least two arms of positive weight in "split"' })
     if (e.floor !== undefined && e.floor * arms > 100)
       ctx.addIssue({ code: 'custom', path: ['floor'], message: `a floor of ${e.floor}% for ${arms} arms is more than 100%` })
   })
