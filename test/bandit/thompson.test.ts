@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { allocate, splitPercent } from '../../src/bandit/allocate'
 import { beta, binomial, gamma, seededRng } from '../../src/bandit/random'
 import { probabilityOfBest, sharesWithFloor } from '../../src/bandit/thompson'
-import { lnGamma } from '../../src/measure/stats'
+import { chiSquareSf, lnGamma } from '../../src/measure/stats'
+import reference from '../fixtures/bandit/reference.json'
 
 const lnBeta = (a: number, b: number) => lnGamma(a) + lnGamma(b) - lnGamma(a + b)
 
@@ -50,6 +51,22 @@ describe('random draws', () => {
     expect(variance / trueVar).toBeLessThan(1.05)
   })
 
+  it('Beta draws follow SciPy’s quantiles (empirical CDF within 4 standard errors at 7 quantiles)', () => {
+    const rng = seededRng(9)
+    const n = 20_000
+    for (const b of reference.betaQuantiles) {
+      const xs = Array.from({ length: n }, () => beta(b.alpha, b.beta, rng))
+      b.q.forEach((q, i) => {
+        const below = xs.filter((x) => x <= (b.x[i] as number)).length / n
+        expect(Math.abs(below - q)).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / n))
+      })
+    }
+  })
+
+  it('the chi-square survival function used by the sample-ratio check matches SciPy', () => {
+    for (const c of reference.chiSquareSf) expect(chiSquareSf(c.x, c.df)).toBeCloseTo(c.sf, 10)
+  })
+
   it('binomial draws have mean np on both the exact and the approximate path', () => {
     const rng = seededRng(3)
     for (const [n, p] of [
@@ -84,6 +101,20 @@ describe('probability of being best (Monte Carlo)', () => {
       )
       expect(Math.abs((mc as number) - exact)).toBeLessThan(4 * Math.sqrt((exact * (1 - exact)) / draws) + 1e-9)
     }
+  })
+
+  it('matches SciPy’s numerical integration for 2 to 4 arms within 4 standard errors (test/fixtures/bandit)', () => {
+    const draws = 40_000
+    reference.probabilityOfBest.forEach((c, i) => {
+      const mc = probabilityOfBest(
+        c.posteriors.map(([alpha, beta]) => ({ alpha: alpha as number, beta: beta as number })),
+        seededRng(100 + i),
+        draws,
+      )
+      c.pBest.forEach((p, k) => {
+        expect(Math.abs((mc[k] as number) - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / draws) + 1e-4)
+      })
+    })
   })
 
   it('sums to 1 and is symmetric for identical arms', () => {
