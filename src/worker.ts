@@ -1,7 +1,8 @@
 import { createApp } from './app'
 import { runBanditUpdates } from './bandit/update'
 import type { Env } from './env'
-import { consumeMeasureBatch } from './measure/queue'
+import { consumeAggregateBatch } from './measure/aggregate'
+import './measure/kinds'
 import { runRetention } from './measure/retention'
 
 const app = createApp()
@@ -15,7 +16,7 @@ const BANDIT_CRON = '*/5 * * * *'
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    await consumeMeasureBatch(batch, env)
+    await consumeAggregateBatch(batch, env)
   },
   async scheduled(controller, env, ctx) {
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p)
