@@ -4,7 +4,7 @@ import { getRuleset } from '../rules/store'
 import { logError, logWarn } from '../util/log'
 import { allocate, type Allocation } from './allocate'
 import { banditConfigs, type BanditConfig } from './config'
-import { rawRowsSource } from './counts'
+import { cohortSource } from './counts'
 import { countsOf, periodsOf, readPeriodHistory, type BanditCountsSource } from './periods'
 import { seededRng, type Rng } from './random'
 import { DEFAULT_DRAWS } from './thompson'
@@ -26,7 +26,7 @@ export type BanditUpdate =
 export interface UpdateOptions {
   rng?: Rng
   draws?: number
-  /** Where counts come from (default: the measurement rows in DB). */
+  /** Where counts come from (default: `bandit_counts` in DB). */
   source?: BanditCountsSource
 }
 
@@ -64,7 +64,7 @@ export async function updateBandit(
   if (doc !== undefined && from - now > LEAD_MS + CRON_MS) return { experiment, action: 'skipped', why: 'not yet due' }
 
   const history = await readPeriodHistory(env.DB, experiment)
-  const source = options.source ?? rawRowsSource(env.DB)
+  const source = options.source ?? cohortSource(env.DB)
   const periods = periodsOf(config, history, await source(config))
   const allocation = allocate(config, countsOf(periods), options.rng ?? seededRng(now), options.draws ?? DEFAULT_DRAWS)
   const version = Math.max(doc?.version ?? 0, ...history.map((h) => h.version)) + 1

@@ -2,6 +2,7 @@
  * The aggregate kinds this Worker produces and consumes (src/measure/aggregate.ts). Importing
  * this module registers them; add a kind with one line.
  */
+import { banditKind } from '../bandit/row'
 import { registerKind } from './aggregate'
 import { rawKind } from './raw-row'
 import { servedKind } from './served-row'
@@ -10,3 +11,4 @@ import { statsKind } from './stats-row'
 registerKind(statsKind)
 registerKind(servedKind)
 registerKind(rawKind)
+registerKind(banditKind)

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { requireAdmin } from '../admin/auth'
 import { banditConfigs } from '../bandit/config'
-import { rawRowsSource } from '../bandit/counts'
+import { cohortSource } from '../bandit/counts'
 import { seededRng } from '../bandit/random'
 import { banditResults } from '../bandit/results'
 import type { Env } from '../env'
@@ -44,7 +44,7 @@ export const bandit = new Hono<{ Bindings: Env }>()
       )
     try {
       const now = Date.now()
-      return c.json(await banditResults(db, config, rawRowsSource(db), now, seededRng(now)), 200, NO_STORE)
+      return c.json(await banditResults(db, config, cohortSource(db), now, seededRng(now)), 200, NO_STORE)
     } catch (err) {
       logError('bandit_results_failed', err, { experiment: id })
       return c.json(

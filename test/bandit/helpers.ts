@@ -54,28 +54,21 @@ export async function putWeights(
   )
 }
 
-/** Per-visitor measurement rows (migration 0001): `n` visitors of `arm` exposed at `at`, `conv` of them converted. */
-export async function seedRows(db: D1Database, arm: string, at: number, n: number, conv: number, tag = ''): Promise<void> {
-  const statements: D1PreparedStatement[] = []
-  for (let i = 0; i < n; i++) {
-    const visitor = `${tag}${arm}-${at}-${i}`
-    statements.push(
-      db
-        .prepare('INSERT INTO exposures (visitor, experiment, variant, placement, exposed_at) VALUES (?1, ?2, ?3, ?4, ?5)')
-        .bind(visitor, BANDIT_ID, arm, 'hero', at + i),
-    )
-    if (i < conv)
-      statements.push(
-        db
-          .prepare('INSERT INTO conversions (visitor, experiment, variant, goal, converted_at) VALUES (?1, ?2, ?3, ?4, ?5)')
-          .bind(visitor, BANDIT_ID, arm, 'purchase', at + 3_600_000 * 5),
-      )
-  }
-  for (let i = 0; i < statements.length; i += 500) await db.batch(statements.slice(i, i + 500))
+/** Cohort counts (`bandit_counts`, migration 0005): `n` visitors of `arm` exposed at `at`, `conv` of them converted. */
+export async function seedRows(db: D1Database, arm: string, at: number, n: number, conv: number): Promise<void> {
+  const bucket = Math.floor(at / 3_600_000) * 3_600_000 // every: 60 in these tests
+  const upsert = `INSERT INTO bandit_counts (experiment, bucket, arm, goal, visitors, conversions) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (experiment, goal, arm, bucket) DO UPDATE SET visitors = visitors + excluded.visitors, conversions = conversions + excluded.conversions`
+  await db.batch([
+    db.prepare(upsert).bind(BANDIT_ID, bucket, arm, '', n, 0),
+    db.prepare(upsert).bind(BANDIT_ID, bucket, arm, 'purchase', 0, conv),
+  ])
 }
 
 export async function clearBandit(db: D1Database, kv: KVNamespace): Promise<void> {
-  await db.batch(['exposures', 'conversions', 'bandit_periods'].map((t) => db.prepare(`DELETE FROM ${t}`)))
+  await db.batch(
+    ['exposures', 'conversions', 'bandit_periods', 'bandit_counts', 'stats_daily'].map((t) => db.prepare(`DELETE FROM ${t}`)),
+  )
   await kv.delete(`bandit:${BANDIT_ID}`)
   await kv.delete('ruleset')
 }

@@ -2,6 +2,8 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { getBanditWeights, type BanditWeightsLookup } from '../../src/bandit/store'
 import { runBanditUpdates } from '../../src/bandit/update'
+import { cohortSource, rawRowsSource } from '../../src/bandit/counts'
+import { banditConfigs } from '../../src/bandit/config'
 import { seededRng } from '../../src/bandit/random'
 import { compileRuleset } from '../../src/rules/compile'
 import { experimentHooks } from '../../src/experiments/hooks'
@@ -179,7 +181,8 @@ describe('scheduled update', () => {
   it('burn-in: the configured split until every arm has burnIn visitors, written to KV and D1', async () => {
     await env.RULES.put('ruleset', JSON.stringify(banditRuleset({ split: { control: 1, bold: 3 } })))
     await seedRows(env.DB, 'bold', T0 - 2 * HOUR, 50, 25)
-    await seedRows(env.DB, 'control', T0 - 2 * HOUR, 19, 0) // one short of burnIn 20
+    await seedRows(env.DB, 'control', T0 - 2 * HOUR, 12, 0)
+    await seedRows(env.DB, 'control', T0 - 3 * HOUR, 7, 0) // 19 in all: one short of burnIn 20
     await tick(T0)
     expect(await doc()).toMatchObject({
       version: 1,
@@ -193,8 +196,12 @@ describe('scheduled update', () => {
     await env.RULES.put('ruleset', JSON.stringify(banditRuleset()))
     await seedRows(env.DB, 'bold', T0 - 3 * HOUR, 300, 90) // 30%
     await seedRows(env.DB, 'control', T0 - 3 * HOUR, 300, 15) // 5%
-    const oldRow = T0 - 200 * 24 * HOUR
-    await seedRows(env.DB, 'control', oldRow, 1, 0, 'old-') // older than retention: only the daily cron may purge it
+    const oldRow = T0 - 200 * 24 * HOUR // older than retention: only the daily cron may purge it
+    await env.DB.prepare(
+      'INSERT INTO exposures (visitor, experiment, variant, placement, exposed_at) VALUES (?1, ?2, ?3, ?4, ?5)',
+    )
+      .bind('old', BANDIT_ID, 'control', 'hero', oldRow)
+      .run()
     await tick(T0)
     const first = await doc()
     expect(first.version).toBe(1)
@@ -309,5 +316,59 @@ describe('GET /__veneer/api/bandit/:experimentId', () => {
     const other = await run('https://shop.example/__veneer/api/bandit/other', { kv, init: { headers: auth } })
     expect(other.res.status).toBe(404)
     expect(JSON.parse(other.text).error).toBe('unknown_bandit')
+  })
+})
+
+describe('recording bandit counts by exposure cohort', () => {
+  it('page views and purchases through the Worker land in bandit_counts, equal to a recount of the audit rows', async () => {
+    const doc = banditRuleset({}, { settings: { measurement: { rawEvents: true } } })
+    await env.RULES.put('ruleset', JSON.stringify(doc))
+    await putWeights(env.RULES, 1, [{ from: 0, weights: { bold: 70, control: 30 } }])
+    const testEnv = { ...env, EVENTS: undefined }
+    const call = async (req: Request) => {
+      const ctx = createExecutionContext()
+      const res = await worker.fetch(req, testEnv, ctx)
+      const text = await res.text()
+      await waitOnExecutionContext(ctx)
+      return { res, text }
+    }
+    const truth = { bold: [0, 0], control: [0, 0] } as Record<string, [number, number]>
+    for (let i = 0; i < 40; i++) {
+      // The bundled demo shop is the origin: its hero headline is replaced for the `bold` arm.
+      const { res, text } = await call(new Request('https://shop.example/', { cf: CF.berlin } as RequestInit))
+      const cookie = cookieOf(res)
+      const arm = /<h1>Bold<\/h1>/.test(text) ? 'bold' : 'control'
+      const counts = truth[arm] as [number, number]
+      counts[0]++
+      if (i % 3 === 0) {
+        counts[1]++
+        await call(
+          new Request('https://shop.example/__veneer/events', {
+            method: 'POST',
+            headers: { cookie, 'content-type': 'application/json' },
+            body: JSON.stringify({ type: 'purchase' }),
+          }),
+        )
+      }
+    }
+    const r = compileRuleset(doc)
+    if (!r.ok) throw new Error('invalid')
+    const config = banditConfigs(r.ruleset)[0]
+    if (config === undefined) throw new Error('no bandit')
+    const flat = (b: Map<number, Map<string, { visitors: number; conversions: number }>>) => {
+      const out: Record<string, [number, number]> = {}
+      for (const arms of b.values())
+        for (const [arm, c] of arms) {
+          const o = (out[arm] ??= [0, 0])
+          o[0] += c.visitors
+          o[1] += c.conversions
+        }
+      return out
+    }
+    const cohort = await cohortSource(env.DB)(config)
+    expect(flat(cohort)).toEqual(truth)
+    expect(cohort).toEqual(await rawRowsSource(env.DB)(config))
+    expect((truth.bold?.[0] ?? 0) + (truth.control?.[0] ?? 0)).toBe(40)
+    expect(truth.bold?.[0]).toBeGreaterThan(truth.control?.[0] ?? 0) // 70/30 weights
   })
 })
