@@ -7,6 +7,7 @@ import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
 import { adminApi } from './routes/admin-api'
 import { catalog } from './routes/catalog'
+import { bandit } from './routes/bandit'
 import { client } from './routes/client'
 import { decisions } from './routes/decisions'
 import { events } from './routes/events'
@@ -44,6 +45,7 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   // Results before the admin API router, whose own fallbacks (404/405) would answer first.
   endpoints.route('/', results)
   endpoints.route('/', catalog)
+  endpoints.route('/', bandit)
   endpoints.route('/api', adminApi)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))

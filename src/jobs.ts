@@ -1,3 +1,4 @@
+import { runBanditUpdates } from './bandit/update'
 import type { Env } from './env'
 import { consumeAggregateBatch } from './measure/aggregate'
 import { checkGuardrails } from './measure/guardrails'
@@ -23,9 +24,15 @@ export const QUEUE_CONSUMERS: Readonly<Record<string, QueueConsumer>> = {
   measure: (batch, env) => consumeAggregateBatch(batch, env),
 }
 
+/** The 5-minute cron of wrangler.toml, for bandit weights (SPEC 14); the daily one does the rest too. */
+export const BANDIT_CRON = '*/5 * * * *'
+
 /** Scheduled jobs, all run on each cron trigger, independently. Add a job with one line here. */
 export const SCHEDULED_JOBS: Readonly<Record<string, ScheduledJob>> = {
-  retention: (controller, env, ctx) => runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
+  // Retention on the daily cron only (not on the 5-minute bandit tick of wrangler.toml).
+  retention: (controller, env, ctx) =>
+    controller.cron === BANDIT_CRON ? Promise.resolve() : runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
+  bandits: (controller, env, ctx) => runBanditUpdates(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
   recs: (controller, env) => scheduledRecsBuild(env, controller.scheduledTime), // at most hourly, whatever the crons
   guardrails: (controller, env) => checkGuardrails(env, { now: new Date(controller.scheduledTime) }),
 }

@@ -1,3 +1,4 @@
+import type { BanditWeightsLookup } from '../bandit/store'
 import type { Context, VisitorState } from '../context/types'
 import type { DecideHooks, ExperimentOutcome } from '../decide/types'
 import { CONTROL, type CompiledPlacement, type CompiledRuleset } from '../rules/compile'
@@ -37,8 +38,16 @@ function stickyArm(
  * - Otherwise the sticky assignment if it is still valid, else a fresh bucket from the hash.
  *
  * `ctx` is the (possibly QA-simulated) context the rules see; entry depends only on `state`.
+ * A bandit (`allocation: "bandit"`, SPEC 14) buckets new visitors with the weights in force from
+ * `bandits` (the configured split before its first update); sticky visitors keep their arm.
  */
-export function experimentHooks(ruleset: CompiledRuleset, _ctx: Context, state: VisitorState, at: Date): DecideHooks {
+export function experimentHooks(
+  ruleset: CompiledRuleset,
+  _ctx: Context,
+  state: VisitorState,
+  at: Date,
+  bandits?: BanditWeightsLookup,
+): DecideHooks {
   const visitorId = state.consent.personalization ? state.visitor?.id : undefined
   if (visitorId === undefined || visitorId === '') {
     const why = state.consent.personalization ? 'no visitor id' : 'no personalization consent'
@@ -78,7 +87,14 @@ export function experimentHooks(ruleset: CompiledRuleset, _ctx: Context, state: 
     if (exp.traffic !== undefined && exp.traffic < 100 && !(unitHash('traffic', exp.id, visitorId) < exp.traffic / 100)) {
       return { enter: false, why: 'outside the experiment traffic', fallThrough: true }
     }
-    const variant = pickArm(exp.split, bucket)
+    let split: Readonly<Record<string, number>> = exp.split
+    if (exp.allocation === 'bandit' && bandits !== undefined) {
+      const inForce = bandits(exp.id, at.getTime())
+      // Never bucket with weights that may not be the ones in force: results weight each period.
+      if (inForce === 'unknown') return { enter: false, why: 'bandit weights not loaded yet', fallThrough: true }
+      if (inForce !== undefined) split = inForce.weights
+    }
+    const variant = pickArm(split, bucket)
     if (variant === undefined) return { enter: false, why: 'the split has no arm with weight' }
     return { enter: true, variant, bucket, sticky: false, layer }
   }

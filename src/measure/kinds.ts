@@ -3,6 +3,7 @@
  * this module registers them; add a kind with one line.
  */
 import { coocKind, recsServedKind } from '../recs/counts'
+import { banditKind } from '../bandit/row'
 import { registerKind } from './aggregate'
 import { rawKind } from './raw-row'
 import { servedKind } from './served-row'
@@ -13,3 +14,4 @@ registerKind(servedKind)
 registerKind(rawKind)
 registerKind(coocKind)
 registerKind(recsServedKind)
+registerKind(banditKind)

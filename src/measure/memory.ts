@@ -15,6 +15,11 @@ export interface ExposureMemo {
   segments: string[]
   /** Goals counted for this experiment: goal id → the visitor's value total so far. */
   goals: [string, number][]
+  /**
+   * Bandits only (SPEC 14): the exposure time in minutes since the epoch, so the visitor's
+   * conversions count in their exposure period (src/bandit/record.ts). Absent for other experiments.
+   */
+  t?: number
 }
 
 /** Experiments remembered per visitor; the oldest is forgotten first. */
@@ -32,7 +37,7 @@ const Key = z
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/)
 const Total = z.number().finite().min(-1e12).max(1e12)
 
-/** The `mx` claim: `[experiment, arm, x, [segment…], [[goal, total]…]]` per memo. */
+/** The `mx` claim: `[experiment, arm, x, [segment…], [[goal, total]…], t?]` per memo. */
 export const MemoClaim = z
   .array(
     z.tuple([
@@ -41,6 +46,7 @@ export const MemoClaim = z
       z.number().int().min(0).max(1_000_000),
       z.array(Key).max(MAX_MEMO_SEGMENTS),
       z.array(z.tuple([Key, Total])).max(MAX_MEMO_GOALS),
+      z.number().int().min(0).max(1e9).optional(),
     ]),
   )
   .max(MAX_MEMOS)
@@ -48,9 +54,13 @@ export const MemoClaim = z
 export type MemoClaimValue = z.output<typeof MemoClaim>
 
 export function memosToClaim(memos: readonly ExposureMemo[]): MemoClaimValue {
-  return memos.map((m) => [m.experiment, m.arm, m.x, m.segments, m.goals])
+  return memos.map((m) =>
+    m.t === undefined ? [m.experiment, m.arm, m.x, m.segments, m.goals] : [m.experiment, m.arm, m.x, m.segments, m.goals, m.t],
+  )
 }
 
 export function memosFromClaim(claim: MemoClaimValue | undefined): ExposureMemo[] {
-  return (claim ?? []).map(([experiment, arm, x, segments, goals]) => ({ experiment, arm, x, segments, goals }))
+  return (claim ?? []).map(([experiment, arm, x, segments, goals, t]) =>
+    t === undefined ? { experiment, arm, x, segments, goals } : { experiment, arm, x, segments, goals, t },
+  )
 }

@@ -1,3 +1,5 @@
+import { banditRowsOf } from '../bandit/record'
+import { banditKind } from '../bandit/row'
 import type { Context, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
 import type { Env } from '../env'
@@ -104,6 +106,7 @@ export function recordPageView(
     aggregateEvent(env, waitUntil, [
       { kind: servedKind, rows: served },
       { kind: statsKind, rows: stats },
+      { kind: banditKind, rows: banditRowsOf(ruleset, stats, record?.memos ?? []) },
     ])
     const id = knownVisitor(ctx)
     if (ruleset.settings.measurement.rawEvents && id !== undefined && stats.length > 0) {
@@ -168,7 +171,10 @@ export function recordVisitorEvent(
     const goals = eventGoals(ruleset, [event.type, event.goal])
     if (goals.length === 0) return
     const stats = conversionsOf(visitorMeasure(record), goals, event.value, at)
-    aggregateMany(env, waitUntil, statsKind, stats)
+    aggregateEvent(env, waitUntil, [
+      { kind: statsKind, rows: stats },
+      { kind: banditKind, rows: banditRowsOf(ruleset, stats, record.memos ?? []) },
+    ])
     if (ruleset.settings.measurement.rawEvents && stats.length > 0) waitUntil(recordRaw(env, waitUntil, record.id, stats, '', at))
   } catch (err) {
     logError('measure_event_failed', err)

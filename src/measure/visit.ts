@@ -1,3 +1,4 @@
+import { banditIds } from '../bandit/store'
 import type { Decision } from '../decide/types'
 import type { CompiledRuleset } from '../rules/compile'
 import { HOLDOUT_VARIANT, PERSONALIZED_VARIANT } from './events'
@@ -31,9 +32,17 @@ function rowsFor(memo: ExposureMemo, day: string, goal: string, fill: (r: StatsR
 }
 
 /** Remembers a new exposure (forgetting the oldest beyond the bound) and returns its rows. */
-function expose(v: VisitorMeasure, experiment: string, arm: string, segments: readonly string[], day: string): StatsRow[] {
+function expose(
+  v: VisitorMeasure,
+  experiment: string,
+  arm: string,
+  segments: readonly string[],
+  day: string,
+  minute?: number,
+): StatsRow[] {
   const x = covariateOf(v)
   const memo: ExposureMemo = { experiment, arm, x, segments: segments.slice(0, MAX_MEMO_SEGMENTS), goals: [] }
+  if (minute !== undefined) memo.t = minute // bandits: the exposure period (src/bandit/record.ts)
   v.memos.push(memo)
   if (v.memos.length > MAX_MEMOS) v.memos.splice(0, v.memos.length - MAX_MEMOS)
   return rowsFor(memo, day, EXPOSURE_GOAL, (r) => {
@@ -55,7 +64,8 @@ export function exposuresOf(ruleset: CompiledRuleset, decision: Decision, v: Vis
   for (const p of decision.placements) {
     if (p.reason.kind !== 'experiment' || known.has(p.reason.experiment)) continue
     known.add(p.reason.experiment)
-    rows.push(...expose(v, p.reason.experiment, p.variant, decision.segments, day))
+    const minute = banditIds(ruleset).includes(p.reason.experiment) ? Math.floor(at / 60_000) : undefined
+    rows.push(...expose(v, p.reason.experiment, p.variant, decision.segments, day, minute))
   }
   if (
     decision.placements.length > 0 &&

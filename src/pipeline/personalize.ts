@@ -1,3 +1,4 @@
+import { banditWeightsFor, type BanditWeightsLookup } from '../bandit/store'
 import { buildContext, contextualContext } from '../context/build'
 import type { Context, ContextualContext, VisitorState } from '../context/types'
 import { decide } from '../decide/decide'
@@ -76,6 +77,7 @@ export async function decideRequest(
   env: Env,
   at: Date,
   adjust?: ContextAdjust,
+  bandits?: Promise<BanditWeightsLookup | undefined>,
 ): Promise<RequestDecision | { generic: VisitorState | undefined }> {
   const settings = ruleset.settings
   const contextual = contextualContext(request, at)
@@ -90,7 +92,7 @@ export async function decideRequest(
   if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
   const real = buildContext(contextual, state)
   const ctx = qa === undefined ? real : applyQaContext(real, qa.context, at)
-  const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at) }
+  const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at, await bandits) }
   if (qa !== undefined) hooks.override = qaOverride(qa)
   const decision = decide(ruleset, ctx, ctx.request.path, hooks)
   return { ctx, state, decision, qa }
@@ -124,7 +126,9 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
     const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
-    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date())
+    // Bandit weights (SPEC 14) are read alongside the cookies; nothing to wait for without a bandit.
+    const bandits = banditWeightsFor(ruleset, env.RULES, input.waitUntil)
+    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits)
     if ('generic' in decided) {
       const cookies =
         decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { banditWeightsFor } from '../bandit/store'
 import type { Env } from '../env'
 import { decideRequest } from '../pipeline/personalize'
 import { getRuleset } from '../rules/store'
@@ -27,7 +28,8 @@ export const decisions = new Hono<{ Bindings: Env }>().get('/decisions', async (
       headers: c.req.raw.headers,
       cf: (c.req.raw as { cf?: unknown }).cf,
     } as RequestInit)
-    const decided = await decideRequest(ruleset, page, c.env, new Date())
+    const bandits = banditWeightsFor(ruleset, c.env.RULES, backgroundRunner(c))
+    const decided = await decideRequest(ruleset, page, c.env, new Date(), undefined, bandits)
     if ('generic' in decided) return c.json({ ...empty, rulesetVersion: ruleset.version }, 200, NO_STORE)
     const placements: Record<string, string> = {}
     const experiments: Record<string, string> = {}

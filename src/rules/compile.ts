@@ -167,6 +167,16 @@ function crossReferences(doc: RulesetDoc, issues: RulesetIssue[]): void {
               message: `unknown variant "${k}" in placement "${pl.id}"`,
             })
         }
+        if (
+          e.allocation === 'bandit' &&
+          (e.goal !== undefined ? !doc.goals.some((g) => g.id === e.goal) : doc.goals.length === 0)
+        ) {
+          issues.push({
+            path: joinPath(rp, 'experiment', 'goal'),
+            message:
+              e.goal === undefined ? 'a bandit needs a goal to optimise: the ruleset has none' : `unknown goal "${e.goal}"`,
+          })
+        }
         if (e.start !== undefined && e.end !== undefined && Date.parse(e.start) >= Date.parse(e.end)) {
           issues.push({ path: joinPath(rp, 'experiment', 'end'), message: 'end is not after start' })
         }

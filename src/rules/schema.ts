@@ -100,20 +100,48 @@ export const Variant = z.strictObject({
   ops: z.array(Operation).max(50),
 })
 
-export const Experiment = z.strictObject({
-  id: Id,
-  split: z
-    .record(Id, z.number().min(0).max(1_000_000))
-    .refine((s) => Object.values(s).some((w) => w > 0), 'a split needs at least one weight above 0'),
-  traffic: z.number().min(0).max(100).optional(),
-  start: IsoDate.optional(),
-  end: IsoDate.optional(),
-  layer: Id.optional(),
-  /** Goal ids that stop the experiment when an arm is worse on them (SPEC 12.2). */
-  guardrails: z.array(Id).max(20).optional(),
-  /** Set when the experiment was stopped (by a guardrail or by hand): every visitor sees control. */
-  stopped: z.strictObject({ at: z.string().max(40), reason: z.string().max(500) }).optional(),
-})
+export const Experiment = z
+  .strictObject({
+    id: Id,
+    split: z
+      .record(Id, z.number().min(0).max(1_000_000))
+      .refine((s) => Object.values(s).some((w) => w > 0), 'a split needs at least one weight above 0'),
+    traffic: z.number().min(0).max(100).optional(),
+    start: IsoDate.optional(),
+    end: IsoDate.optional(),
+    layer: Id.optional(),
+    /** Goal ids that stop the experiment when an arm is worse on them (SPEC 12.2). */
+    guardrails: z.array(Id).max(20).optional(),
+    /** Set when the experiment was stopped (by a guardrail or by hand): every visitor sees control. */
+    stopped: z.strictObject({ at: z.string().max(40), reason: z.string().max(500) }).optional(),
+    /**
+     * `split` (default): fixed weights. `bandit`: weights recomputed by Thompson sampling (SPEC 14,
+     * docs/experiments.md "Bandits"); `split` is then the allocation until the first update.
+     */
+    allocation: z.enum(['split', 'bandit']).optional(),
+    /** Bandit: visitors every arm needs before the weights adapt (default 100). */
+    burnIn: z.number().int().min(0).max(10_000_000).optional(),
+    /** Bandit: percent of new visitors each arm keeps at least (default 1). */
+    floor: z.number().min(0).max(50).optional(),
+    /** Bandit: minutes between weight updates (default 60; the cron runs every 5 minutes). */
+    every: z.number().int().min(5).max(10_080).optional(),
+    /** Bandit: the goal whose conversion rate it maximises (default the ruleset's first goal). */
+    goal: Id.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.allocation !== 'bandit') {
+      for (const k of ['burnIn', 'floor', 'every', 'goal'] as const) {
+        if (e[k] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [k], message: `"${k}" applies only with "allocation": "bandit"` })
+      }
+      return
+    }
+    const arms = Object.values(e.split).filter((w) => w > 0).length
+    if (arms < 2)
+      ctx.addIssue({ code: 'custom', path: ['split'], message: 'a bandit needs at least two arms of positive weight in "split"' })
+    if (e.floor !== undefined && e.floor * arms > 100)
+      ctx.addIssue({ code: 'custom', path: ['floor'], message: `a floor of ${e.floor}% for ${arms} arms is more than 100%` })
+  })
 
 export const Rule = z
   .strictObject({
