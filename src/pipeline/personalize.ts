@@ -19,6 +19,7 @@ import { logError } from '../util/log'
 import { isRuntimeDecoded } from './origin'
 import { decodedPath } from '../util/path'
 import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
+import { offerSample } from '../segments/record'
 
 export interface PipelineInput {
   request: Request
@@ -129,6 +130,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const { ctx, state, decision, qa } = decided
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision)
+    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx)
 
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
