@@ -13,6 +13,7 @@ import { health } from './routes/health'
 import { preferences } from './routes/preferences'
 import { qa } from './routes/qa'
 import { results } from './routes/results'
+import { segmentsApi } from './routes/segments'
 import { backgroundRunner } from './util/background'
 
 export interface AppOptions extends PersonalizeOptions {
@@ -34,6 +35,7 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/', preferences)
   // Results before the admin API router, whose own fallbacks (404/405) would answer first.
   endpoints.route('/', results)
+  endpoints.route('/', segmentsApi)
   endpoints.route('/api', adminApi)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))

@@ -1,6 +1,6 @@
 // The `wrangler dev` local state: the RULES namespace as `wrangler dev` and `wrangler kv --local`
 // see it, opened through wrangler's own getPlatformProxy (same files, same format).
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { CliError, EXIT } from './env.mjs'
 
@@ -37,3 +37,14 @@ export async function withLocalRules(flags, fn) {
     await proxy.dispose()
   }
 }
+
+/** Opens local D1 (the DB binding) the same way, for `veneer segments discover` without a file. */
+export function withLocalDb(flags, fn) {
+  return withLocalRules(flags, (_store, env) => {
+    if (env.DB === undefined) throw new CliError(EXIT.USAGE, 'the wrangler config has no D1 database bound as DB')
+    return fn(env.DB)
+  })
+}
+
+/** What `veneer segments` needs from Node (src/segments/cli.ts is Worker-typed TypeScript). */
+export const segmentsDeps = { withLocalDb, readText: (path) => readFileSync(path, 'utf8'), env: process.env }

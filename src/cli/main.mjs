@@ -4,6 +4,8 @@ import { CliError, EXIT } from './env.mjs'
 import { explainCmd } from './explain-command.mjs'
 import { diff, pull, push, rollback, validate, versions } from './ruleset-commands.mjs'
 import { profileToken, qaToken } from './token-commands.mjs'
+import { segmentsDeps } from './local.mjs'
+import { lib } from './shared.mjs'
 
 const TARGET = {
   local: { type: 'boolean', desc: 'use the `wrangler dev` local state (default)' },
@@ -95,6 +97,7 @@ const COMMANDS = {
     },
     run: profileToken,
   },
+  ...(await lib()).segmentsCommands(segmentsDeps),
 }
 
 function helpText(name) {
