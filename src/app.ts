@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { adminDashboard } from './admin/dashboard/routes'
+import { segmentsDashboard } from './admin/dashboard/segments-routes'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
@@ -37,6 +38,7 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/', results)
   endpoints.route('/', segmentsApi)
   endpoints.route('/api', adminApi)
+  endpoints.route('/admin', segmentsDashboard)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   return endpoints
