@@ -1,6 +1,7 @@
 import { createApp } from './app'
 import type { Env } from './env'
-import { consumeMeasureBatch } from './measure/queue'
+import { consumeAggregateBatch } from './measure/aggregate'
+import './measure/kinds'
 import { runRetention } from './measure/retention'
 
 const app = createApp()
@@ -12,7 +13,7 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    await consumeMeasureBatch(batch, env)
+    await consumeAggregateBatch(batch, env)
   },
   async scheduled(controller, env, ctx) {
     await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))

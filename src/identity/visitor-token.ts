@@ -1,6 +1,7 @@
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose'
 import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
+import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
 import { DEFAULT_KID, type Keyring } from './keys'
 
 /**
@@ -17,6 +18,8 @@ export interface VisitorRecord {
   behavior: BehaviorContext
   /** Experiment id → variant id, oldest first (pruned from the front). */
   assignments: [string, string][]
+  /** Measurement memory (src/measure/memory.ts): experiments counted, goals reached. */
+  memos?: ExposureMemo[]
 }
 
 /** A token longer than this is refused unread. */
@@ -48,6 +51,7 @@ const Payload = z.object({
     .array(z.tuple([Name, Name]))
     .max(MAX_ASSIGNMENTS * 2)
     .optional(),
+  mx: MemoClaim.optional(),
 })
 
 /** A fresh random visitor id: 128 bits, base64url (22 characters). */
@@ -80,6 +84,7 @@ function payloadOf(r: VisitorRecord): Record<string, unknown> {
   }
   if (b.lastEvent !== undefined) p.le = b.lastEvent
   if (r.assignments.length > 0) p.as = r.assignments
+  if (r.memos !== undefined && r.memos.length > 0) p.mx = memosToClaim(r.memos)
   return p
 }
 
@@ -99,7 +104,9 @@ export function pruneVisitor(r: VisitorRecord): void {
   }
   while (Object.keys(r.behavior.views).length > MAX_CATEGORIES) dropSmallestCategory()
   while (JSON.stringify(payloadOf(r)).length > MAX_PAYLOAD_BYTES) {
+    // Assignments go before measurement memory: a forgotten memo would count its visitor twice.
     if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
+    else if (r.memos !== undefined && r.memos.length > 0) r.memos = r.memos.slice(1)
     else if (!dropSmallestCategory()) {
       r.behavior.lastEvent = undefined
       break
@@ -149,6 +156,7 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       sessions: p.ss,
       behavior: { pageViews: p.pv, views, cartAdds: p.ca, purchases: p.pu, lastEvent: p.le },
       assignments: p.as ?? [],
+      memos: memosFromClaim(p.mx),
     }
   } catch {
     return undefined // jose errors, and the plain TypeError of a key/algorithm mismatch

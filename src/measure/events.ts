@@ -1,7 +1,6 @@
 import type { Decision } from '../decide/types'
 import type { CompiledRuleset } from '../rules/compile'
 import { compileGlobs, type PathMatcher } from '../rules/glob'
-import { HOLDOUT_EXPERIMENT, type MeasureEvent, type ServedSource } from './types'
 
 /** The variants of the holdout pseudo-experiment (docs/measurement.md, "Holdout"). */
 export const HOLDOUT_VARIANT = 'holdout'
@@ -59,37 +58,4 @@ export function eventGoals(ruleset: CompiledRuleset, names: readonly (string | u
  */
 export function isQaDecision(decision: Decision): boolean {
   return decision.placements.some((p) => p.reason.kind === 'override')
-}
-
-/**
- * What one page view records (pure): a `served` count per placement; and, for a known visitor
- * (`visitor` is their keyed hash), an exposure per experiment they entered, the holdout group on
- * pages with placements (when a holdout is configured) and the path goals the page reaches.
- * Exposures come before conversions, so a conversion on the page of a first exposure counts.
- */
-export function pageViewEvents(
-  ruleset: CompiledRuleset,
-  path: string,
-  decision: Decision,
-  visitor: string | undefined,
-  at: number,
-): MeasureEvent[] {
-  const events: MeasureEvent[] = []
-  for (const p of decision.placements) {
-    const kind = p.reason.kind
-    if (kind === 'override') continue
-    const source: ServedSource = kind
-    events.push({ kind: 'served', placement: p.placement, variant: p.variant, source, at })
-    if (visitor !== undefined && p.reason.kind === 'experiment') {
-      events.push({ kind: 'exposure', visitor, experiment: p.reason.experiment, variant: p.variant, placement: p.placement, at })
-    }
-  }
-  if (visitor === undefined) return events
-  const first = decision.placements[0]
-  if (first !== undefined && (decision.holdout || ruleset.settings.holdoutPercent > 0)) {
-    const variant = decision.holdout ? HOLDOUT_VARIANT : PERSONALIZED_VARIANT
-    events.push({ kind: 'exposure', visitor, experiment: HOLDOUT_EXPERIMENT, variant, placement: first.placement, at })
-  }
-  for (const goal of pathGoals(ruleset, path)) events.push({ kind: 'conversion', visitor, goal, at })
-  return events
 }

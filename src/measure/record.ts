@@ -1,31 +1,21 @@
-import type { Context } from '../context/types'
+import type { Context, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
 import type { Env } from '../env'
+import { identityOf } from '../identity/state'
+import type { VisitorRecord } from '../identity/visitor-token'
 import type { CompiledRuleset } from '../rules/compile'
-import { logError, logWarn } from '../util/log'
-import { eventGoals, isQaDecision, pageViewEvents } from './events'
+import { logError } from '../util/log'
+import { aggregateEvent, aggregateMany } from './aggregate'
+import { eventGoals, isQaDecision, pathGoals } from './events'
 import { visitorHasher } from './hash'
-import { sendEvents } from './queue'
-import { writeEvents } from './store'
-import type { MeasureEvent } from './types'
-
-let warnedUnbound = false
-
-/**
- * Where events go: the `EVENTS` queue when bound (its consumer writes to D1 in batches), else
- * straight to `DB`. Undefined when neither is bound (logged once).
- */
-function sinkFor(env: Env): ((events: MeasureEvent[]) => Promise<void>) | undefined {
-  const queue = env.EVENTS
-  if (queue !== undefined) return (events) => sendEvents(queue, events)
-  const db = env.DB
-  if (db !== undefined) return (events) => writeEvents(db, events)
-  if (!warnedUnbound) {
-    warnedUnbound = true
-    logWarn('measure_disabled_no_db', { hint: 'bind a D1 database as DB to record exposures and conversions' })
-  }
-  return undefined
-}
+import './kinds'
+import type { RawRow } from './raw-row'
+import { rawKind } from './raw-row'
+import type { ServedRow } from './served-row'
+import { servedKind } from './served-row'
+import { EXPOSURE_GOAL, type StatsRow, statsKind } from './stats-row'
+import { utcDay } from './store'
+import { conversionsOf, exposuresOf, type VisitorMeasure } from './visit'
 
 /**
  * Whether this page view may be recorded at all (SPEC 5, 6, 9): analytics consent, not a bot,
@@ -46,35 +36,57 @@ function knownVisitor(ctx: Context): string | undefined {
   return typeof id === 'string' && id !== '' ? id : undefined
 }
 
-/**
- * Records one page view now and resolves when it is stored (or queued). The awaited form of
- * `recordPageView`, for tests and callers with their own `waitUntil`. Never rejects.
- */
-export async function measurePageView(
-  env: Env,
-  ruleset: CompiledRuleset,
-  ctx: Context,
-  decision: Decision,
-  at: number = Date.now(),
-): Promise<void> {
-  try {
-    if (!mayRecordPageView(ctx, decision)) return
-    const sink = sinkFor(env)
-    const hash = visitorHasher(env.VISITOR_SECRET)
-    if (sink === undefined || hash === undefined) return
-    const id = knownVisitor(ctx)
-    const events = pageViewEvents(ruleset, ctx.request.path, decision, id === undefined ? undefined : await hash(id), at)
-    if (events.length > 0) await sink(events)
-  } catch (err) {
-    logError('measure_page_view_failed', err, { queued: env.EVENTS !== undefined })
+/** The measurement view of a visitor record: its page views so far and its (mutable) memory. */
+export function visitorMeasure(record: VisitorRecord): VisitorMeasure {
+  if (record.memos === undefined) record.memos = []
+  return { pageViews: record.behavior.pageViews, memos: record.memos }
+}
+
+/** The request time of the context (`time.iso`), so an injected clock decides the day. */
+function contextTime(ctx: Context): number {
+  const t = Date.parse(ctx.time.iso)
+  return Number.isNaN(t) ? Date.now() : t
+}
+
+/** The served counters of one page view: one per placement (QA overrides excluded). */
+export function servedRows(decision: Decision, at: number): ServedRow[] {
+  const day = utcDay(at)
+  const rows: ServedRow[] = []
+  for (const p of decision.placements) {
+    const source = p.reason.kind
+    if (source === 'override') continue
+    rows.push({ day, placement: p.placement, variant: p.variant, source, count: 1 })
   }
+  return rows
 }
 
 /**
- * Records this page view's served variants (with analytics consent) and, for a visitor with an
- * id, its exposures and path goals, off the response path (`waitUntil`); never for QA decisions
- * or bots.
- * A D1 or queue failure is logged and never reaches the page.
+ * What one page view adds (SPEC 12), updating the visitor's measurement memory in `record`:
+ * the served counters; exposures of experiments the visitor was not yet counted in; path goals.
+ * Call it BEFORE the cookie is written, so the cookie remembers what was counted.
+ */
+export function pageViewRows(
+  ruleset: CompiledRuleset,
+  ctx: Context,
+  decision: Decision,
+  record: VisitorRecord | undefined,
+  at: number,
+): { served: ServedRow[]; stats: StatsRow[] } {
+  const served = servedRows(decision, at)
+  if (record === undefined || knownVisitor(ctx) === undefined) return { served, stats: [] }
+  const v = visitorMeasure(record)
+  const stats = [
+    ...exposuresOf(ruleset, decision, v, at),
+    ...conversionsOf(v, pathGoals(ruleset, ctx.request.path), undefined, at),
+  ]
+  return { served, stats }
+}
+
+/**
+ * Records one page view (SPEC 9, 12): with analytics consent, never for QA decisions or bots.
+ * The counts go into this isolate's aggregator (no D1 statement, no queue message of their
+ * own); `state` is the visitor state whose `veneer_visitor` record is about to be written, and
+ * its measurement memory is updated here, so call this before `visitorCookies`. Never throws.
  */
 export function recordPageView(
   env: Env,
@@ -82,9 +94,52 @@ export function recordPageView(
   ruleset: CompiledRuleset,
   ctx: Context,
   decision: Decision,
+  state?: VisitorState,
 ): void {
-  if (!mayRecordPageView(ctx, decision)) return // nothing to schedule: keep the hot path free
-  waitUntil(measurePageView(env, ruleset, ctx, decision))
+  try {
+    if (!mayRecordPageView(ctx, decision)) return // nothing to do: keep the hot path free
+    const record = state === undefined ? undefined : identityOf(state)?.record
+    const at = contextTime(ctx)
+    const { served, stats } = pageViewRows(ruleset, ctx, decision, record, at)
+    aggregateEvent(env, waitUntil, [
+      { kind: servedKind, rows: served },
+      { kind: statsKind, rows: stats },
+    ])
+    const id = knownVisitor(ctx)
+    if (ruleset.settings.measurement.rawEvents && id !== undefined && stats.length > 0) {
+      const placement = decision.placements[0]?.placement ?? ''
+      waitUntil(recordRaw(env, waitUntil, id, stats, placement, at))
+    }
+  } catch (err) {
+    logError('measure_page_view_failed', err)
+  }
+}
+
+/** Raw audit rows for the '*'-segment stats rows of one event (settings.measurement.rawEvents). */
+async function recordRaw(
+  env: Env,
+  waitUntil: (p: Promise<unknown>) => void,
+  visitorId: string,
+  stats: readonly StatsRow[],
+  placement: string,
+  at: number,
+): Promise<void> {
+  try {
+    const hash = visitorHasher(env.VISITOR_SECRET)
+    if (hash === undefined) return
+    const visitor = await hash(visitorId)
+    const rows: RawRow[] = []
+    for (const r of stats) {
+      if (r.segment !== '*') continue
+      if (r.goal === EXPOSURE_GOAL)
+        rows.push({ table: 'exposures', visitor, experiment: r.experiment, arm: r.arm, placement, at })
+      else if (r.conversions > 0)
+        rows.push({ table: 'conversions', visitor, experiment: r.experiment, arm: r.arm, goal: r.goal, at, value: r.sumValue })
+    }
+    aggregateMany(env, waitUntil, rawKind, rows)
+  } catch (err) {
+    logError('measure_raw_failed', err)
+  }
 }
 
 /** A visitor event from `POST /__veneer/events` (SPEC 7). */
@@ -95,49 +150,27 @@ export interface VisitorEvent {
 }
 
 /**
- * Records the conversions one visitor event reaches and resolves when stored (or queued).
- * The awaited form of `recordVisitorEvent`. Never rejects.
- */
-export async function measureVisitorEvent(
-  env: Env,
-  ruleset: CompiledRuleset,
-  visitorId: string,
-  event: VisitorEvent,
-  at: number = Date.now(),
-): Promise<void> {
-  try {
-    if (typeof visitorId !== 'string' || visitorId === '') return
-    const goals = eventGoals(ruleset, [event.type, event.goal])
-    if (goals.length === 0) return
-    const sink = sinkFor(env)
-    const hash = visitorHasher(env.VISITOR_SECRET)
-    if (sink === undefined || hash === undefined) return
-    const visitor = await hash(visitorId)
-    const value = typeof event.value === 'number' && Number.isFinite(event.value) ? event.value : undefined
-    await sink(
-      goals.map(
-        (goal): MeasureEvent =>
-          value === undefined ? { kind: 'conversion', visitor, goal, at } : { kind: 'conversion', visitor, goal, at, value },
-      ),
-    )
-  } catch (err) {
-    logError('measure_event_failed', err, { queued: env.EVENTS !== undefined })
-  }
-}
-
-/**
  * Records the conversions a visitor event reaches (event goals: a goal whose `event` is the
- * event's `type` or `goal`, or whose id is), with `waitUntil`. The caller (the events endpoint)
- * calls it only with analytics consent; `visitorId` is the raw id from `veneer_visitor`, hashed
- * here before anything is stored. A conversion counts for the experiments the visitor was
- * exposed to at or before it.
+ * event's `type` or `goal`, or whose id is) for every experiment the visitor was counted in,
+ * once per visitor, goal and experiment (value totals grow each time). The caller (the events
+ * endpoint) calls it only with analytics consent, BEFORE writing the cookie, whose measurement
+ * memory is updated here. Never throws.
  */
 export function recordVisitorEvent(
   env: Env,
   waitUntil: (p: Promise<unknown>) => void,
   ruleset: CompiledRuleset,
-  visitorId: string,
+  record: VisitorRecord,
   event: VisitorEvent,
+  at: number = Date.now(),
 ): void {
-  waitUntil(measureVisitorEvent(env, ruleset, visitorId, event))
+  try {
+    const goals = eventGoals(ruleset, [event.type, event.goal])
+    if (goals.length === 0) return
+    const stats = conversionsOf(visitorMeasure(record), goals, event.value, at)
+    aggregateMany(env, waitUntil, statsKind, stats)
+    if (ruleset.settings.measurement.rawEvents && stats.length > 0) waitUntil(recordRaw(env, waitUntil, record.id, stats, '', at))
+  } catch (err) {
+    logError('measure_event_failed', err)
+  }
 }

@@ -1,21 +1,19 @@
 import { CONTROL, type CompiledRuleset } from '../rules/compile'
+import { analyze, type ArmTotals, compareGoal, emptyArm, emptyGoal, type GoalTotals } from './analysis'
 import { HOLDOUT_VARIANT, PERSONALIZED_VARIANT } from './events'
-import { chiSquareGoodnessOfFit, enoughData, MIN_EXPECTED, newcombeInterval, twoProportionZTest } from './stats'
-import { HOLDOUT_EXPERIMENT, type ArmResult, type ExperimentResults, type GoalComparison, type SampleRatioCheck } from './types'
+import type { Correction } from './multiple'
+import { DEFAULT_TUNING } from './sequential'
+import { ALL_SEGMENT, EXPOSURE_GOAL } from './stats-row'
+import { type ExperimentResults, HOLDOUT_EXPERIMENT, type HistoryPoint } from './types'
 
-/** Significance level of the per-goal tests (two-sided). */
-export const ALPHA = 0.05
-/** The sample-ratio check flags a mismatch below this p-value. */
-export const SRM_ALPHA = 0.001
-
-export const NOT_ENOUGH_DATA = `not enough data: each arm needs at least ${MIN_EXPECTED} expected conversions and ${MIN_EXPECTED} expected non-conversions`
-
-/** What the ruleset says about an experiment: where it runs, its split and its baseline. */
+/** What the ruleset says about an experiment: where it runs, its split, baseline and guardrails. */
 export interface ExperimentConfig {
   placement: string | null
   /** Variant id → weight, in document order. */
   split: [string, number][]
   control: string
+  guardrails: string[]
+  stopped?: { at: string; reason: string }
 }
 
 /** The experiment's configuration in the active ruleset, or undefined when it is not there. */
@@ -31,6 +29,7 @@ export function experimentConfig(ruleset: CompiledRuleset | undefined, experimen
         [PERSONALIZED_VARIANT, 100 - h],
       ],
       control: HOLDOUT_VARIANT,
+      guardrails: [],
     }
   }
   for (const pl of ruleset.doc.placements) {
@@ -39,165 +38,172 @@ export function experimentConfig(ruleset: CompiledRuleset | undefined, experimen
       if (e === undefined || e.id !== experimentId) continue
       const split = Object.entries(e.split)
       const control = split.some(([v]) => v === CONTROL) ? CONTROL : (split[0]?.[0] ?? CONTROL)
-      return { placement: pl.id, split, control }
+      const out: ExperimentConfig = { placement: pl.id, split, control, guardrails: e.guardrails ?? [] }
+      if (e.stopped !== undefined) out.stopped = e.stopped
+      return out
     }
   }
   return undefined
 }
 
-/** The raw counts results are computed from (one D1 round trip, see `readCounts`). */
-export interface ExperimentCounts {
-  /** Distinct exposed visitors per variant. */
-  visitors: Map<string, number>
-  /** Conversions per variant and goal. */
-  conversions: Map<string, Map<string, number>>
-  exposuresByDay: { day: string; variant: string; visitors: number }[]
-  /** The placement recorded with the exposures, when the ruleset no longer names one. */
-  placement: string | null
+/** One `stats_daily` row as read back. */
+export interface DailyRow {
+  day: string
+  arm: string
+  goal: string
+  visitors: number
+  conversions: number
+  sumValue: number
+  sumValue2: number
+  sumX: number
+  sumX2: number
+  sumXY: number
+  sumXV: number
 }
 
-/** Reads an experiment's counts from D1 in one batch. */
-export async function readCounts(db: D1Database, experimentId: string): Promise<ExperimentCounts> {
-  const [arms, conversions, days, placement] = await db.batch<Record<string, unknown>>([
-    db.prepare('SELECT variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY variant').bind(experimentId),
-    db
-      .prepare('SELECT variant, goal, COUNT(*) AS n FROM conversions WHERE experiment = ?1 GROUP BY variant, goal')
-      .bind(experimentId),
-    db
-      .prepare(
-        "SELECT strftime('%Y-%m-%d', exposed_at / 1000, 'unixepoch') AS day, variant, COUNT(*) AS n FROM exposures WHERE experiment = ?1 GROUP BY day, variant ORDER BY day, variant",
-      )
-      .bind(experimentId),
-    db.prepare('SELECT placement FROM exposures WHERE experiment = ?1 LIMIT 1').bind(experimentId),
-  ])
+/** Reads an experiment's daily rows for one segment ('*' = all visitors), in day order. */
+export async function readDaily(db: D1Database, experimentId: string, segment: string = ALL_SEGMENT): Promise<DailyRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT day, arm, goal, visitors, conversions, sum_value, sum_value2, sum_x, sum_x2, sum_xy, sum_xv
+       FROM stats_daily WHERE experiment = ?1 AND segment = ?2 ORDER BY day, arm, goal`,
+    )
+    .bind(experimentId, segment)
+    .all<Record<string, unknown>>()
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
   const str = (v: unknown) => (typeof v === 'string' ? v : '')
-  const counts: ExperimentCounts = { visitors: new Map(), conversions: new Map(), exposuresByDay: [], placement: null }
-  for (const r of arms?.results ?? []) counts.visitors.set(str(r.variant), num(r.n))
-  for (const r of conversions?.results ?? []) {
-    const byGoal = counts.conversions.get(str(r.variant)) ?? new Map<string, number>()
-    byGoal.set(str(r.goal), num(r.n))
-    counts.conversions.set(str(r.variant), byGoal)
-  }
-  for (const r of days?.results ?? [])
-    counts.exposuresByDay.push({ day: str(r.day), variant: str(r.variant), visitors: num(r.n) })
-  const p = placement?.results[0]?.placement
-  counts.placement = typeof p === 'string' ? p : null
-  return counts
+  return results.map((r) => ({
+    day: str(r.day),
+    arm: str(r.arm),
+    goal: str(r.goal),
+    visitors: num(r.visitors),
+    conversions: num(r.conversions),
+    sumValue: num(r.sum_value),
+    sumValue2: num(r.sum_value2),
+    sumX: num(r.sum_x),
+    sumX2: num(r.sum_x2),
+    sumXY: num(r.sum_xy),
+    sumXV: num(r.sum_xv),
+  }))
 }
 
-/** One goal of one arm against the control arm. */
-export function compareGoal(goal: string, x: number, n: number, xc: number, nc: number, isControl: boolean): GoalComparison {
-  const rate = n > 0 ? x / n : null
-  const base: GoalComparison = {
-    goal,
-    conversions: x,
-    rate,
-    absoluteLift: null,
-    relativeLift: null,
-    ci95: null,
-    pValue: null,
-    significant: false,
+/** Adds one daily row into cumulative arm totals. */
+export function addRow(totals: Map<string, ArmTotals>, r: DailyRow): void {
+  const arm = totals.get(r.arm) ?? emptyArm()
+  totals.set(r.arm, arm)
+  if (r.goal === EXPOSURE_GOAL) {
+    arm.visitors += r.visitors
+    arm.sumX += r.sumX
+    arm.sumX2 += r.sumX2
+    return
   }
-  if (isControl) return base
-  if (n === 0 || nc === 0)
-    return { ...base, note: n === 0 ? 'no visitors in this arm yet' : 'no visitors in the control arm yet' }
-  if (x === 0 && xc === 0) return { ...base, note: 'no conversions in either arm yet' }
-  if (!enoughData(x, n, xc, nc)) return { ...base, note: NOT_ENOUGH_DATA }
-  const test = twoProportionZTest(x, n, xc, nc)
-  const ci = newcombeInterval(x, n, xc, nc)
-  if (test === null || ci === null) return { ...base, note: NOT_ENOUGH_DATA }
-  const controlRate = xc / nc
-  const absoluteLift = x / n - controlRate
-  const out: GoalComparison = {
-    ...base,
-    absoluteLift,
-    relativeLift: controlRate > 0 ? absoluteLift / controlRate : null,
-    ci95: ci,
-    pValue: test.pValue,
-    significant: test.pValue < ALPHA,
-  }
-  if (controlRate === 0) out.note = 'control has no conversions: relative lift is undefined'
-  return out
+  const g: GoalTotals = arm.goals.get(r.goal) ?? emptyGoal()
+  arm.goals.set(r.goal, g)
+  g.conversions += r.conversions
+  g.sumValue += r.sumValue
+  g.sumValue2 += r.sumValue2
+  g.sumXY += r.sumXY
+  g.sumXV += r.sumXV
 }
 
-/** Sample-ratio check of the observed arms against the configured split (null when unfair). */
-export function sampleRatio(arms: readonly ArmResult[], notes: string[]): SampleRatioCheck | null {
-  const configured = arms.filter((a) => a.expectedShare !== null && a.expectedShare > 0)
-  const outside = arms.filter((a) => (a.expectedShare === null || a.expectedShare === 0) && a.visitors > 0)
-  const test = chiSquareGoodnessOfFit(
-    configured.map((a) => a.visitors),
-    configured.map((a) => a.expectedShare ?? 0),
-  )
-  if (test === null) {
-    if (configured.length >= 2) notes.push('not enough data for the sample-ratio check (needs 5 expected visitors per arm)')
-    return null
-  }
-  const srm: SampleRatioCheck = { ...test, mismatch: test.pValue < SRM_ALPHA }
-  if (outside.length > 0) {
-    srm.mismatch = true
-    srm.note = `visitors in variants outside the configured split: ${outside.map((a) => a.variant).join(', ')} (was the split changed?)`
-  }
-  if (srm.mismatch)
-    notes.push(
-      'sample-ratio mismatch: the observed split differs from the configured one, so the comparison may be biased; check assignment and recording before trusting lifts',
-    )
-  return srm
+export interface ResultsOptions {
+  correction?: Correction
+  tuning?: number
+  segment?: string
 }
 
 /**
- * Results of one experiment (SPEC 7 `GET api/results/:experimentId`): per arm the exposed
- * visitors and per goal conversions, rate, lift over control with a 95% Newcombe interval and
- * the pooled two-proportion z-test; a sample-ratio check. Undefined when neither the ruleset nor
- * the store knows the experiment.
+ * Results of one experiment (SPEC 12.1) from its daily rows: per goal and arm every figure of
+ * `analyze`, the confidence sequence of the primary goal day by day, and the decision.
+ * Undefined when neither the ruleset nor the store knows the experiment.
  */
 export function buildResults(
   experimentId: string,
   config: ExperimentConfig | undefined,
-  counts: ExperimentCounts,
+  daily: readonly DailyRow[],
   goalIds: readonly string[],
+  options: ResultsOptions = {},
 ): ExperimentResults | undefined {
-  if (config === undefined && counts.visitors.size === 0) return undefined
+  if (config === undefined && daily.length === 0) return undefined
+  const tuning = options.tuning ?? DEFAULT_TUNING
   const notes: string[] = []
   if (config === undefined)
     notes.push('this experiment is not in the active ruleset: its configured split is unknown, so there is no sample-ratio check')
+  const seenArms = [...new Set(daily.map((r) => r.arm))].sort()
   const weights = new Map(config?.split ?? [])
-  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0)
-  const seen = [...counts.visitors.keys()].sort()
-  const control = config?.control ?? (seen.includes(CONTROL) ? CONTROL : (seen[0] ?? CONTROL))
-  const variants = [...new Set([control, ...weights.keys(), ...seen])]
-  const goals = [...new Set([...goalIds, ...[...counts.conversions.values()].flatMap((m) => [...m.keys()]).sort()])]
+  const control = config?.control ?? (seenArms.includes(CONTROL) ? CONTROL : (seenArms[0] ?? CONTROL))
+  const order = [...new Set([control, ...weights.keys(), ...seenArms])]
+  const goals = [
+    ...new Set([
+      ...goalIds,
+      ...daily
+        .filter((r) => r.goal !== EXPOSURE_GOAL)
+        .map((r) => r.goal)
+        .sort(),
+    ]),
+  ]
   if (goals.length === 0) notes.push('the ruleset defines no goals: only exposures are shown')
 
-  const nc = counts.visitors.get(control) ?? 0
-  const arms: ArmResult[] = variants.map((variant) => {
-    const n = counts.visitors.get(variant) ?? 0
-    const w = weights.get(variant)
-    return {
-      variant,
-      visitors: n,
-      expectedShare: w === undefined || !(totalWeight > 0) ? null : w / totalWeight,
-      goals: goals.map((goal) => {
-        const x = counts.conversions.get(variant)?.get(goal) ?? 0
-        const xc = counts.conversions.get(control)?.get(goal) ?? 0
-        return compareGoal(goal, x, n, xc, nc, variant === control)
-      }),
+  // Cumulative totals, and the primary goal's figures at the end of each day.
+  const totals = new Map<string, ArmTotals>()
+  const history: HistoryPoint[] = []
+  const guardrails = config?.guardrails ?? []
+  const primary = goals.find((g) => !guardrails.includes(g)) ?? goals[0] ?? null
+  const exposuresByDay: ExperimentResults['exposuresByDay'] = []
+  for (let i = 0; i < daily.length; i++) {
+    const r = daily[i] as DailyRow
+    addRow(totals, r)
+    if (r.goal === EXPOSURE_GOAL && r.visitors > 0) exposuresByDay.push({ day: r.day, variant: r.arm, visitors: r.visitors })
+    const next = daily[i + 1]
+    if (next !== undefined && next.day === r.day) continue
+    if (primary === null) continue
+    const c = totals.get(control) ?? emptyArm()
+    for (const arm of order) {
+      if (arm === control) continue
+      const t = totals.get(arm) ?? emptyArm()
+      const g = compareGoal(primary, c, t, false, tuning)
+      history.push({ day: r.day, arm, visitors: t.visitors, lift: g.lift?.abs ?? null, ci95: g.ci95, cs95: g.cs95 })
     }
-  })
-  const total = arms.reduce((a, b) => a + b.visitors, 0)
-  if (total === 0) notes.push('no exposures recorded yet')
-  const srm = config === undefined ? null : sampleRatio(arms, notes)
-  if (goals.length > 1 && arms.length > 1)
-    notes.push(`${goals.length} goals are tested, each at 5%: expect some false positives across goals`)
-  return {
-    experiment: experimentId,
-    placement: config === undefined ? counts.placement : config.placement,
+  }
+
+  const a = analyze({
     control,
-    arms,
-    srm,
-    exposuresByDay: counts.exposuresByDay,
+    order,
+    totals,
+    goals,
+    weights,
+    guardrails,
+    correction: options.correction,
+    tuning,
+  })
+  if (a.arms.reduce((s, x) => s + x.visitors, 0) === 0) notes.push('no exposures recorded yet')
+  if (a.srm?.mismatch === true)
+    notes.push(
+      'sample-ratio mismatch: the observed split differs from the configured one, so the comparison may be biased; check assignment and recording before trusting lifts',
+    )
+  const out: ExperimentResults = {
+    experiment: experimentId,
+    placement: config?.placement ?? null,
+    control,
+    segment: options.segment ?? '*',
+    arms: a.arms,
+    srm: a.srm,
+    power: a.power,
+    primaryGoal: a.primary,
+    correction: a.correction,
+    decision: a.decision,
+    reason: a.reason,
+    history,
+    exposuresByDay,
+    tuning,
     notes,
   }
+  if (config?.stopped !== undefined) {
+    out.stopped = config.stopped
+    out.decision = 'stop'
+    out.reason = `Stopped ${config.stopped.at.slice(0, 10)}: ${config.stopped.reason} Every visitor now sees the control; roll back the ruleset to resume.`
+  }
+  return out
 }
 
 /** Reads and computes an experiment's results; undefined when the experiment is unknown. */
@@ -205,7 +211,14 @@ export async function experimentResults(
   db: D1Database,
   ruleset: CompiledRuleset | undefined,
   experimentId: string,
+  options: ResultsOptions = {},
 ): Promise<ExperimentResults | undefined> {
-  const counts = await readCounts(db, experimentId)
-  return buildResults(experimentId, experimentConfig(ruleset, experimentId), counts, ruleset?.goals.map((g) => g.id) ?? [])
+  const daily = await readDaily(db, experimentId, options.segment)
+  return buildResults(
+    experimentId,
+    experimentConfig(ruleset, experimentId),
+    daily,
+    ruleset?.goals.map((g) => g.id) ?? [],
+    options,
+  )
 }

@@ -187,3 +187,142 @@ export function chiSquareGoodnessOfFit(observed: readonly number[], shares: read
   const df = observed.length - 1
   return { chiSquare: chi, degreesOfFreedom: df, pValue: chiSquareSf(chi, df) }
 }
+
+/**
+ * Φ⁻¹(p), the standard normal quantile (Acklam's rational approximation, relative error
+ * 1.15e-9, then one Halley step on `normalCdf`, which brings it to ~1e-15).
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError('normalQuantile needs 0 < p < 1')
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239]
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783,
+  ]
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
+  const at = (arr: number[], i: number) => arr[i] as number
+  let x: number
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(p))
+    x =
+      (((((at(c, 0) * q + at(c, 1)) * q + at(c, 2)) * q + at(c, 3)) * q + at(c, 4)) * q + at(c, 5)) /
+      ((((at(d, 0) * q + at(d, 1)) * q + at(d, 2)) * q + at(d, 3)) * q + 1)
+  } else if (p <= 1 - 0.02425) {
+    const q = p - 0.5
+    const r = q * q
+    x =
+      ((((((at(a, 0) * r + at(a, 1)) * r + at(a, 2)) * r + at(a, 3)) * r + at(a, 4)) * r + at(a, 5)) * q) /
+      (((((at(b, 0) * r + at(b, 1)) * r + at(b, 2)) * r + at(b, 3)) * r + at(b, 4)) * r + 1)
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p))
+    x =
+      -(((((at(c, 0) * q + at(c, 1)) * q + at(c, 2)) * q + at(c, 3)) * q + at(c, 4)) * q + at(c, 5)) /
+      ((((at(d, 0) * q + at(d, 1)) * q + at(d, 2)) * q + at(d, 3)) * q + 1)
+  }
+  const e = normalCdf(x) - p
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2)
+  return x - u / (1 + (x * u) / 2)
+}
+
+/** Continued fraction of the regularized incomplete beta (modified Lentz). */
+function betaFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300
+  let c = 1
+  let d = 1 - ((a + b) * x) / (a + 1)
+  if (Math.abs(d) < tiny) d = tiny
+  d = 1 / d
+  let h = d
+  for (let m = 1; m < MAX_ITERATIONS; m++) {
+    const m2 = 2 * m
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2))
+    d = 1 + aa * d
+    if (Math.abs(d) < tiny) d = tiny
+    c = 1 + aa / c
+    if (Math.abs(c) < tiny) c = tiny
+    d = 1 / d
+    h *= d * c
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1))
+    d = 1 + aa * d
+    if (Math.abs(d) < tiny) d = tiny
+    c = 1 + aa / c
+    if (Math.abs(c) < tiny) c = tiny
+    d = 1 / d
+    const delta = d * c
+    h *= delta
+    if (Math.abs(delta - 1) < EPS) break
+  }
+  return h
+}
+
+/** Regularized incomplete beta I_x(a, b), for a, b > 0 and 0 ≤ x ≤ 1. */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (!(a > 0) || !(b > 0) || !(x >= 0 && x <= 1)) throw new RangeError('regularizedBeta needs a, b > 0 and 0 ≤ x ≤ 1')
+  if (x === 0 || x === 1) return x
+  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x))
+  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(a, b, x)) / a : 1 - (front * betaFraction(b, a, 1 - x)) / b
+}
+
+/** Two-sided p-value of Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, ½). */
+export function studentTwoSidedP(t: number, df: number): number {
+  if (!(df > 0)) throw new RangeError('Student t needs df > 0')
+  if (!Number.isFinite(t)) return 0
+  return regularizedBeta(df / (df + t * t), df / 2, 0.5)
+}
+
+/** The Student t quantile t_{1−α/2, df} (bisection on the two-sided p-value; df > 0). */
+export function studentQuantile(alpha: number, df: number): number {
+  if (df > 1e7) return normalQuantile(1 - alpha / 2)
+  let lo = 0
+  let hi = 1
+  while (studentTwoSidedP(hi, df) > alpha) hi *= 2
+  for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
+    const mid = (lo + hi) / 2
+    if (studentTwoSidedP(mid, df) > alpha) lo = mid
+    else hi = mid
+  }
+  return (lo + hi) / 2
+}
+
+/** Mean and unbiased variance of one arm from n, Σy and Σy² (null below two observations). */
+export function meanAndVariance(n: number, sum: number, sum2: number): { mean: number; variance: number } | null {
+  if (!(n >= 2)) return null
+  const mean = sum / n
+  return { mean, variance: Math.max(0, (sum2 - n * mean * mean) / (n - 1)) }
+}
+
+export interface WelchTest {
+  diff: number
+  t: number
+  df: number
+  pValue: number
+  ci95: [number, number]
+}
+
+/**
+ * Welch's unequal-variance t-test of mean₁ − mean₂ from sufficient statistics (n, Σy, Σy²),
+ * with the Welch–Satterthwaite degrees of freedom and a 95% interval. Null when either arm has
+ * fewer than two visitors or both variances are 0.
+ */
+export function welchTest(
+  n1: number,
+  sum1: number,
+  sumSq1: number,
+  n2: number,
+  sum2: number,
+  sumSq2: number,
+  alpha = 0.05,
+): WelchTest | null {
+  const a = meanAndVariance(n1, sum1, sumSq1)
+  const b = meanAndVariance(n2, sum2, sumSq2)
+  if (a === null || b === null) return null
+  const v1 = a.variance / n1
+  const v2 = b.variance / n2
+  const se2 = v1 + v2
+  if (!(se2 > 0)) return null
+  const se = Math.sqrt(se2)
+  const diff = a.mean - b.mean
+  const df = (se2 * se2) / ((v1 * v1) / (n1 - 1) + (v2 * v2) / (n2 - 1))
+  const t = diff / se
+  const q = studentQuantile(alpha, df)
+  return { diff, t, df, pValue: studentTwoSidedP(t, df), ci95: [diff - q * se, diff + q * se] }
+}

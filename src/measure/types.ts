@@ -1,75 +1,51 @@
 /**
- * Shapes shared by measurement (issue 5), the results endpoint and the dashboard (issue 6).
- * The statistics module produces them; the dashboard only renders them.
+ * Shapes shared by measurement, the results endpoint and the dashboard. The statistics
+ * (src/measure/analysis.ts) produce them; the dashboard only renders them.
  */
+import type { ArmResult, Power, SampleRatioCheck, Verdict } from './analysis'
+import type { Correction } from './multiple'
 
-/** A measured event, as queued or written to D1. `visitor` is already a keyed hash. */
-export type MeasureEvent =
-  | { kind: 'exposure'; visitor: string; experiment: string; variant: string; placement: string; at: number }
-  | { kind: 'conversion'; visitor: string; goal: string; at: number; value?: number }
-  | ServedEvent
+export type { ArmResult, GoalResult, Power, SampleRatioCheck, Verdict } from './analysis'
 
 /** Why a served variant was chosen (the decision reason's kind), for the served counters. */
 export type ServedSource = 'rule' | 'default' | 'experiment' | 'experiment-skipped' | 'holdout'
 
-/** One placement served with one variant; counted per UTC day, no visitor attached. */
-export interface ServedEvent {
-  kind: 'served'
-  placement: string
-  variant: string
-  source: ServedSource
-  at: number
-  /** How many servings this event stands for (default 1). */
-  count?: number
-}
-
 /** The id of the pseudo-experiment comparing the global holdout with personalized visitors. */
 export const HOLDOUT_EXPERIMENT = '__holdout__'
 
-/** One goal's comparison of an arm against control. */
-export interface GoalComparison {
-  goal: string
-  conversions: number
-  /** conversions / visitors, or null when the arm has no visitors. */
-  rate: number | null
-  /** Differences from control; null for control itself or when there is not enough data. */
-  absoluteLift: number | null
-  relativeLift: number | null
-  /** 95% interval of the absolute lift (difference of proportions). */
-  ci95: [number, number] | null
-  /** Two-sided p-value of the two-proportion z-test. */
-  pValue: number | null
-  significant: boolean
-  /** Why a figure is missing ("not enough data", "no conversions in either arm"). */
-  note?: string
-}
-
-export interface ArmResult {
-  variant: string
-  /** Distinct exposed visitors. */
+/** One day of the primary goal's history, cumulative to the end of that day, per arm. */
+export interface HistoryPoint {
+  day: string
+  arm: string
   visitors: number
-  /** Share of exposed visitors the split configured, 0–1. */
-  expectedShare: number | null
-  goals: GoalComparison[]
-}
-
-export interface SampleRatioCheck {
-  chiSquare: number
-  degreesOfFreedom: number
-  pValue: number
-  /** true when p < 0.001: the observed split does not match the configured one. */
-  mismatch: boolean
-  /** Set when something besides the p-value decided `mismatch` (visitors outside the split). */
-  note?: string
+  lift: number | null
+  ci95: [number, number] | null
+  cs95: [number, number] | null
 }
 
 export interface ExperimentResults {
   experiment: string
   placement: string | null
   control: string
+  /** The segment these figures are for: '*' = all visitors. */
+  segment: string
   arms: ArmResult[]
   srm: SampleRatioCheck | null
-  /** Daily distinct exposures per variant, for the dashboard's chart. */
+  power: Power
+  /** The goal decisions are made on: the first goal that is not a guardrail. */
+  primaryGoal: string | null
+  /** How p-values were adjusted across goals × arms. */
+  correction: Correction
+  decision: Verdict
+  /** One line, in words a product manager reads. */
+  reason: string
+  /** Set when the experiment was stopped (guardrail or by hand): every visitor sees control. */
+  stopped?: { at: string; reason: string }
+  /** The confidence sequence over time (primary goal). */
+  history: HistoryPoint[]
+  /** Daily new visitors per arm, for the exposure chart. */
   exposuresByDay: { day: string; variant: string; visitors: number }[]
+  /** The tuning parameter N* of the confidence sequence. */
+  tuning: number
   notes: string[]
 }

@@ -128,8 +128,9 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
       return finish(origin, { state: 'generic', timing: timing('generic'), cookies })
     }
     const { ctx, state, decision, qa } = decided
+    // Measurement first: it updates the visitor's memory that the cookie then carries (SPEC 12).
+    if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
-    if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision)
     if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx)
 
     const plan = planRewrite(ruleset, decision.placements, ctx)

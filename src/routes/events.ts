@@ -5,7 +5,6 @@ import { countEvent, readIdentity, visitorClearCookie, visitorSetCookie } from '
 import { recordVisitorEvent, type VisitorEvent } from '../measure/record'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
-import { logError } from '../util/log'
 import { backgroundRunner } from '../util/background'
 
 /** Request bodies over this many bytes are refused with 413 (SPEC 7). */
@@ -122,21 +121,18 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   let recorded = false
   if (identity.consent.personalization && identity.record !== undefined) {
     countEvent(identity.record, settings, event.type, event.path)
-    const cookie = await visitorSetCookie(identity, settings, c.req.url)
-    if (cookie !== undefined) {
-      headers.append('set-cookie', cookie)
-      counted = true
-    }
+    // Measured before the cookie is written: the cookie remembers what was counted (SPEC 12).
     if (identity.consent.analytics && ruleset !== undefined) {
       const recordable: VisitorEvent = { type: event.type }
       if (event.goal !== undefined) recordable.goal = event.goal
       if (event.value !== undefined) recordable.value = event.value
-      try {
-        recordVisitorEvent(c.env, waitUntil, ruleset, identity.record.id, recordable)
-        recorded = true
-      } catch (err) {
-        logError('event_record_failed', err)
-      }
+      recordVisitorEvent(c.env, waitUntil, ruleset, identity.record, recordable)
+      recorded = true
+    }
+    const cookie = await visitorSetCookie(identity, settings, c.req.url)
+    if (cookie !== undefined) {
+      headers.append('set-cookie', cookie)
+      counted = true
     }
   } else {
     for (const cl of visitorClearCookie(identity, c.req.url)) headers.append('set-cookie', cl)

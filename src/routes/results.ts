@@ -13,8 +13,8 @@ const NO_STORE = { 'cache-control': 'no-store' }
 const MAX_SERVED_DAYS = 366
 
 /**
- * Measurement read API (admin): `GET api/results/:experimentId` (SPEC 7) returns
- * `ExperimentResults` (src/measure/types.ts); `__holdout__` compares the global holdout with
+ * Measurement read API (admin): `GET api/results/:experimentId[?correction=bh][&segment=<id>]`
+ * (SPEC 7, 12.1) returns `ExperimentResults` (src/measure/types.ts); `__holdout__` compares the global holdout with
  * personalized visitors. `GET api/served?days=30` returns how often each variant was served.
  * Errors are `{ error, details }`.
  */
@@ -37,10 +37,16 @@ export const results = new Hono<{ Bindings: Env }>()
         503,
         NO_STORE,
       )
+    const correction = c.req.query('correction') ?? 'holm'
+    if (correction !== 'holm' && correction !== 'bh')
+      return c.json({ error: 'invalid_correction', details: 'correction is "holm" (default) or "bh"' }, 400, NO_STORE)
+    const segment = c.req.query('segment') ?? '*'
+    if (segment !== '*' && !EXPERIMENT_ID.test(segment))
+      return c.json({ error: 'invalid_segment', details: 'segment is "*" (all visitors) or a segment id' }, 400, NO_STORE)
     const lookup = await getRuleset(c.env.RULES, { budgetMs: 1_000, waitUntil: backgroundRunner(c) })
     let body
     try {
-      body = await experimentResults(db, lookup.ruleset, id)
+      body = await experimentResults(db, lookup.ruleset, id, { correction, segment })
     } catch (err) {
       logError('measure_results_failed', err)
       return c.json(

@@ -93,6 +93,10 @@ export const Experiment = z.strictObject({
   start: IsoDate.optional(),
   end: IsoDate.optional(),
   layer: Id.optional(),
+  /** Goal ids that stop the experiment when an arm is worse on them (SPEC 12.2). */
+  guardrails: z.array(Id).max(20).optional(),
+  /** Set when the experiment was stopped (by a guardrail or by hand): every visitor sees control. */
+  stopped: z.strictObject({ at: z.string().max(40), reason: z.string().max(500) }).optional(),
 })
 
 export const Rule = z
@@ -151,6 +155,8 @@ export const Settings = z.strictObject({
   originCacheTtl: z.number().int().min(0).max(86_400).default(0),
   /** Days raw measurement rows (exposures, conversions, served counts) are kept (docs/measurement.md). */
   retentionDays: z.number().int().min(1).max(3650).default(90),
+  /** Measurement options (docs/measurement.md): `rawEvents` keeps per-visitor rows for audits. */
+  measurement: z.strictObject({ rawEvents: z.boolean().default(false) }).default({ rawEvents: false }),
   /** Lifetime of the `veneer_visitor` cookie, in days (SPEC 5). */
   visitorMaxAgeDays: z.number().int().min(1).max(395).default(30),
   /** Lifetime of the `veneer_consent` cookie the preference center writes, in days. */

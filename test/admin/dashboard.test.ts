@@ -4,7 +4,7 @@ import { ResultsView } from '../../src/admin/dashboard/results'
 import { wilson } from '../../src/admin/dashboard/charts'
 import { setResultsProvider } from '../../src/admin/results-source'
 import { createSession, readSession } from '../../src/admin/session'
-import type { ExperimentResults } from '../../src/measure/types'
+import type { ExperimentResults, GoalResult } from '../../src/measure/types'
 import { api, BASE, clearRules, demoRuleset, testEnv, TOKEN } from './helpers'
 
 const app = createApp()
@@ -218,53 +218,63 @@ describe('dashboard pages and forms', () => {
   })
 })
 
+const goal = (over: Partial<GoalResult>): GoalResult => ({
+  goal: 'purchase',
+  visitors: 1000,
+  conversions: 50,
+  rate: 0.05,
+  lift: null,
+  ci95: null,
+  cs95: null,
+  pValue: null,
+  pAdjusted: null,
+  cuped: null,
+  ...over,
+})
+
 const RESULTS: ExperimentResults = {
   experiment: 'evening-copy',
   placement: 'greeting',
   control: 'control',
+  segment: '*',
   arms: [
-    {
-      variant: 'control',
-      visitors: 1000,
-      expectedShare: 0.5,
-      goals: [
-        {
-          goal: 'purchase',
-          conversions: 50,
-          rate: 0.05,
-          absoluteLift: null,
-          relativeLift: null,
-          ci95: null,
-          pValue: null,
-          significant: false,
-        },
-      ],
-    },
+    { variant: 'control', visitors: 1000, expectedShare: 0.5, goals: [goal({})] },
     {
       variant: 'evening',
       visitors: 980,
       expectedShare: 0.5,
       goals: [
-        {
-          goal: 'purchase',
+        goal({
+          visitors: 980,
           conversions: 78,
           rate: 78 / 980,
-          absoluteLift: 78 / 980 - 0.05,
-          relativeLift: 0.59,
+          lift: { abs: 78 / 980 - 0.05, rel: 0.59 },
           ci95: [0.008, 0.051],
+          cs95: [0.002, 0.058],
           pValue: 0.007,
-          significant: true,
-        },
+          pAdjusted: 0.007,
+          cuped: { lift: 0.029, ci95: [0.01, 0.048], varianceReduction: 0.2 },
+        }),
       ],
     },
   ],
   srm: { chiSquare: 0.2, degreesOfFreedom: 1, pValue: 0.65, mismatch: false },
+  power: { mde: 0.02, visitorsNeeded: 0, targetLift: 0.1, goal: 'purchase' },
+  primaryGoal: 'purchase',
+  correction: 'holm',
+  decision: 'ship',
+  reason: '"evening" raises "purchase" by +2.96 points (95% range +0.20 points to +5.80 points).',
+  history: [
+    { day: '2026-11-20', arm: 'evening', visitors: 290, lift: 0.03, ci95: [-0.01, 0.07], cs95: [-0.04, 0.1] },
+    { day: '2026-11-21', arm: 'evening', visitors: 980, lift: 0.0296, ci95: [0.008, 0.051], cs95: [0.002, 0.058] },
+  ],
   exposuresByDay: [
     { day: '2026-11-20', variant: 'control', visitors: 300 },
     { day: '2026-11-20', variant: 'evening', visitors: 290 },
     { day: '2026-11-21', variant: 'control', visitors: 700 },
     { day: '2026-11-21', variant: 'evening', visitors: 690 },
   ],
+  tuning: 5000,
   notes: [],
 }
 
@@ -301,6 +311,11 @@ describe('experiment results on the dashboard', () => {
     expect(html).toContain('aria-label="Exposed visitors per day and variant"')
     expect(html).toContain('<polyline')
     expect(html).toContain('1980 exposed visitors')
+    // The decision in words, the confidence sequence over time, CUPED and adjusted p-values.
+    expect(html).toContain('<b>Ship it.</b>')
+    expect(html).toContain('aria-label="Lift on purchase over time with its 95% confidence sequence"')
+    expect(html).toContain('+2.90 pp (+1.00 pp … +4.80 pp), −20% variance')
+    expect(html).toContain('p adjusted (Holm)')
     const [lo, hi] = wilson(78, 980)
     expect(html).toContain(
       `evening: 78 of 980 visitors, 7.96% (95% interval ${(lo * 100).toFixed(2)}% to ${(hi * 100).toFixed(2)}%)`,

@@ -4,6 +4,7 @@ import type { ConsentContext, Context } from '../../src/context/types'
 import { decide } from '../../src/decide/decide'
 import type { Decision, DecideHooks } from '../../src/decide/types'
 import type { Env } from '../../src/env'
+import { type AggregateKind, registerKind, writeRows } from '../../src/measure/aggregate'
 import { compileRuleset, type CompiledRuleset } from '../../src/rules/compile'
 import type { RulesetInput } from '../../src/rules/schema'
 import { CF } from '../helpers'
@@ -83,17 +84,18 @@ export function decision(ruleset: CompiledRuleset, ctx: Context, arm: string | u
 
 export type Row = Record<string, unknown>
 
-export async function rows(db: D1Database, table: 'exposures' | 'conversions' | 'served'): Promise<Row[]> {
+export async function rows(db: D1Database, table: 'exposures' | 'conversions' | 'served' | 'stats_daily'): Promise<Row[]> {
   const order = {
     exposures: 'experiment, visitor',
     conversions: 'experiment, goal, visitor',
     served: 'day, placement, variant, source',
+    stats_daily: 'experiment, segment, goal, arm, day',
   }[table]
   return (await db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all<Row>()).results
 }
 
 export async function clearTables(db: D1Database): Promise<void> {
-  await db.batch(['exposures', 'conversions', 'served'].map((t) => db.prepare(`DELETE FROM ${t}`)))
+  await db.batch(['exposures', 'conversions', 'served', 'stats_daily'].map((t) => db.prepare(`DELETE FROM ${t}`)))
 }
 
 /** mulberry32: a small seeded PRNG, so simulations are the same on every run. */
@@ -106,4 +108,12 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** Stores rows of one aggregate kind as the queue consumer would (one UPSERT per merged row). */
+export async function storeRows<Row>(db: D1Database, kind: AggregateKind<Row>, list: readonly Row[]): Promise<void> {
+  registerKind(kind)
+  const merged = new Map<string, Row>()
+  for (const r of list) merged.set(kind.key(r), kind.merge(merged.get(kind.key(r)), r))
+  await writeRows(db, new Map([[kind.kind, merged]]))
 }

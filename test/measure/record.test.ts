@@ -1,231 +1,136 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Env } from '../../src/env'
+import type { Context } from '../../src/context/types'
+import type { Decision } from '../../src/decide/types'
+import { newVisitorRecord, type VisitorRecord } from '../../src/identity/visitor-token'
+import { flushAggregates } from '../../src/measure/aggregate'
 import { measurementKey, visitorHasher } from '../../src/measure/hash'
-import { measurePageView, measureVisitorEvent, recordPageView, recordVisitorEvent } from '../../src/measure/record'
-import { clearTables, compiled, decision, directEnv, env, rows, RULESET_DOC, visitorContext } from './helpers'
+import { MAX_MEMO_GOALS } from '../../src/measure/memory'
+import { mayRecordPageView, pageViewRows, recordVisitorEvent, visitorMeasure } from '../../src/measure/record'
+import type { StatsRow } from '../../src/measure/stats-row'
+import { conversionsOf } from '../../src/measure/visit'
+import { clearTables, compiled, decision, directEnv, env, RULESET_DOC, rows, visitorContext } from './helpers'
 
 const rs = compiled()
 const T0 = Date.parse('2026-06-01T12:00:00Z')
 
-async function hashOf(id: string): Promise<string> {
-  const h = visitorHasher(env.VISITOR_SECRET)
-  if (h === undefined) throw new Error('VISITOR_SECRET missing in the test config')
-  return h(id)
-}
+/** The statistics rows only, as `[experiment, arm, goal, segment, figures…]` for readable asserts. */
+const brief = (list: StatsRow[]) =>
+  list.map((r) => [r.experiment, r.arm, r.goal, r.segment, r.visitors, r.conversions, r.sumValue, r.sumValue2, r.sumX, r.sumXY])
 
-async function view(
-  e: Env,
-  opts: Parameters<typeof visitorContext>[0],
-  arm: string | undefined,
-  at: number,
-  holdout = false,
-): Promise<void> {
-  const ctx = visitorContext(opts)
-  await measurePageView(e, rs, ctx, decision(rs, ctx, arm, { holdout }), at)
+function view(record: VisitorRecord | undefined, ctx: Context, d: Decision, at = T0) {
+  return pageViewRows(rs, ctx, d, record, at)
 }
 
 beforeEach(async () => {
   await clearTables(env.DB)
 })
+afterEach(() => vi.restoreAllMocks())
 
-afterEach(() => {
-  vi.restoreAllMocks()
-})
-
-describe('exposures', () => {
-  it('records the first exposure of a consenting visitor, keyed by a hash of the visitor id', async () => {
-    await view(directEnv, { id: 'alice' }, 'bold', T0)
-    const hash = await hashOf('alice')
-    expect(hash).toMatch(/^[0-9a-f]{64}$/)
-    expect(await rows(env.DB, 'exposures')).toEqual([
-      { visitor: hash, experiment: '__holdout__', variant: 'personalized', placement: 'hero', exposed_at: T0 },
-      { visitor: hash, experiment: 'hero-copy', variant: 'bold', placement: 'hero', exposed_at: T0 },
+describe('counting at the edge', () => {
+  it('counts an exposure once per visitor and experiment, with the covariate x = page views before it', () => {
+    const record = newVisitorRecord(T0 / 1000)
+    record.behavior.pageViews = 4
+    const ctx = visitorContext({ id: record.id })
+    const first = view(record, ctx, decision(rs, ctx, 'bold'))
+    expect(brief(first.stats)).toEqual([
+      ['hero-copy', 'bold', '', '*', 1, 0, 0, 0, 4, 0],
+      ['__holdout__', 'personalized', '', '*', 1, 0, 0, 0, 4, 0],
     ])
-    // Raw ids never reach D1.
-    const all = JSON.stringify([await rows(env.DB, 'exposures'), await rows(env.DB, 'conversions'), await rows(env.DB, 'served')])
-    expect(all).not.toContain('alice')
-  })
-
-  it('keeps one exposure per visitor and experiment: the first variant wins', async () => {
-    await view(directEnv, { id: 'alice' }, 'bold', T0)
-    await view(directEnv, { id: 'alice' }, 'control', T0 + 1000)
-    await view(directEnv, { id: 'alice' }, 'bold', T0 + 2000)
-    const hero = (await rows(env.DB, 'exposures')).filter((r) => r.experiment === 'hero-copy')
-    expect(hero).toEqual([expect.objectContaining({ variant: 'bold', exposed_at: T0 })])
-  })
-
-  it('records nothing at all without analytics consent', async () => {
-    await view(directEnv, { id: 'bob', consent: { analytics: false } }, 'bold', T0)
-    await view(directEnv, { id: 'bob', consent: { analytics: false }, path: '/thanks' }, 'bold', T0)
-    for (const t of ['exposures', 'conversions', 'served'] as const) expect(await rows(env.DB, t)).toEqual([])
-  })
-
-  it('without a visitor id only the anonymous served counters are kept: no exposure, no conversion', async () => {
-    // Without personalization consent the context carries no visitor (SPEC 5).
-    await view(directEnv, { id: 'bob', consent: { personalization: false } }, 'bold', T0)
-    const ctx = visitorContext({ id: 'bob', path: '/thanks' })
-    await measurePageView(directEnv, rs, { ...ctx, visitor: undefined }, decision(rs, ctx, 'bold'), T0)
-    expect(await rows(env.DB, 'exposures')).toEqual([])
-    expect(await rows(env.DB, 'conversions')).toEqual([])
-    expect((await rows(env.DB, 'served')).map((r) => [r.placement, r.variant, r.count])).toEqual([
-      ['hero', 'bold', 2],
-      ['promo', 'control', 2],
+    // Later views, even with another arm decided, add nothing: the cookie remembers.
+    record.behavior.pageViews = 9
+    expect(view(record, ctx, decision(rs, ctx, 'control')).stats).toEqual([])
+    expect(record.memos?.map((m) => [m.experiment, m.arm, m.x])).toEqual([
+      ['hero-copy', 'bold', 4],
+      ['__holdout__', 'personalized', 4],
     ])
   })
 
-  it('records nothing for QA overrides or bots', async () => {
+  it('keeps one row per segment matched at exposure beside the all-visitors row', () => {
+    const record = newVisitorRecord(T0 / 1000)
+    const ctx = visitorContext({ id: record.id, userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile' })
+    const out = view(record, ctx, decision(rs, ctx, 'bold'))
+    expect(out.stats.filter((r) => r.experiment === 'hero-copy').map((r) => r.segment)).toEqual(['*', 'mobile'])
+  })
+
+  it('a conversion counts once per visitor, goal and experiment; value totals add exactly (Σv, Σv²)', () => {
+    const record = newVisitorRecord(T0 / 1000)
+    record.behavior.pageViews = 2
+    const ctx = visitorContext({ id: record.id })
+    view(record, ctx, decision(rs, ctx, 'bold'))
+    const v = visitorMeasure(record)
+    const hero = (list: StatsRow[]) => brief(list.filter((r) => r.experiment === 'hero-copy'))
+    expect(hero(conversionsOf(v, ['purchase'], 10, T0 + 1))).toEqual([
+      ['hero-copy', 'bold', 'purchase', '*', 0, 1, 10, 100, 0, 2],
+    ])
+    // The visitor's total goes 10 → 30: Σv += 20, Σv² += 30² − 10² = 800; no second conversion.
+    expect(hero(conversionsOf(v, ['purchase'], 20, T0 + 2))).toEqual([
+      ['hero-copy', 'bold', 'purchase', '*', 0, 0, 20, 800, 0, 0],
+    ])
+    expect(hero(conversionsOf(v, ['purchase'], undefined, T0 + 3))).toEqual([])
+    // A path goal reached on a page view.
+    const thanks = visitorContext({ id: record.id, path: '/thanks' })
+    expect(hero(view(record, thanks, decision(rs, thanks, 'bold')).stats)).toEqual([
+      ['hero-copy', 'bold', 'signup', '*', 0, 1, 0, 0, 0, 2],
+    ])
+  })
+
+  it('remembers a bounded number of goals per experiment', () => {
+    const record = newVisitorRecord(T0 / 1000)
+    const ctx = visitorContext({ id: record.id })
+    view(record, ctx, decision(rs, ctx, 'bold'))
+    const goals = Array.from({ length: MAX_MEMO_GOALS + 5 }, (_, i) => `g${i}`)
+    const out = conversionsOf(visitorMeasure(record), goals, undefined, T0)
+    expect(out.filter((r) => r.experiment === 'hero-copy')).toHaveLength(MAX_MEMO_GOALS)
+  })
+
+  it('a page view converts only experiments already counted: no exposure, no conversion', () => {
+    const record = newVisitorRecord(T0 / 1000)
+    const thanks = visitorContext({ id: record.id, path: '/thanks' })
+    expect(conversionsOf(visitorMeasure(record), ['signup'], undefined, T0)).toEqual([])
+    // Without a record (no personalization consent) only the anonymous served counters remain.
+    const out = view(undefined, thanks, decision(rs, thanks, 'bold'))
+    expect(out.stats).toEqual([])
+    expect(out.served.map((s) => [s.placement, s.variant, s.source])).toEqual([
+      ['hero', 'bold', 'experiment'],
+      ['promo', 'control', 'default'],
+    ])
+  })
+
+  it('QA decisions, bots and visitors without analytics consent record nothing', () => {
     const ctx = visitorContext({ id: 'qa' })
     const forced = decision(rs, ctx, 'bold', { override: () => ({ variant: 'bold', by: 'experiment' }) })
-    await measurePageView(directEnv, rs, ctx, forced, T0)
-    await view(
-      directEnv,
-      { id: 'crawler', userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
-      'bold',
-      T0,
-    )
-    for (const t of ['exposures', 'served'] as const) expect(await rows(env.DB, t)).toEqual([])
-  })
-
-  it('an experiment the visitor did not enter is not an exposure, but the control served is counted', async () => {
-    await view(directEnv, { id: 'carol' }, undefined, T0)
-    expect((await rows(env.DB, 'exposures')).map((r) => r.experiment)).toEqual(['__holdout__'])
-    expect(await rows(env.DB, 'served')).toEqual([
-      { day: '2026-06-01', placement: 'hero', variant: 'control', source: 'experiment-skipped', count: 1 },
-      { day: '2026-06-01', placement: 'promo', variant: 'control', source: 'default', count: 1 },
-    ])
-  })
-
-  it('counts fixed-rule servings per placement, variant and day', async () => {
-    const mobile =
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
-    await view(directEnv, { id: 'm1', userAgent: mobile, path: '/products/1' }, undefined, T0)
-    await view(directEnv, { id: 'm2', userAgent: mobile, path: '/products/2' }, undefined, T0 + 1)
-    await view(directEnv, { id: 'm1', userAgent: mobile, path: '/products/1' }, undefined, T0 + 86_400_000)
-    await view(directEnv, { id: 'd1', path: '/products/1' }, undefined, T0)
-    expect(await rows(env.DB, 'served')).toEqual([
-      { day: '2026-06-01', placement: 'promo', variant: 'control', source: 'default', count: 1 },
-      { day: '2026-06-01', placement: 'promo', variant: 'sale', source: 'rule', count: 2 },
-      { day: '2026-06-02', placement: 'promo', variant: 'sale', source: 'rule', count: 1 },
-    ])
-    // Fixed rules are not experiments: no exposure rows for them, and /products has no hero.
-    expect((await rows(env.DB, 'exposures')).map((r) => r.experiment)).toEqual(['__holdout__', '__holdout__', '__holdout__'])
+    expect(mayRecordPageView(ctx, forced)).toBe(false)
+    expect(view(newVisitorRecord(T0 / 1000), ctx, forced).served.map((s) => s.placement)).toEqual(['promo'])
+    const bot = visitorContext({ id: 'b', userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' })
+    expect(mayRecordPageView(bot, decision(rs, bot, 'bold'))).toBe(false)
+    const refused = visitorContext({ id: 'c', consent: { analytics: false } })
+    expect(mayRecordPageView(refused, decision(rs, refused, 'bold'))).toBe(false)
   })
 })
 
-describe('holdout', () => {
-  it('records held-out visitors as holdout and others as personalized in __holdout__', async () => {
-    await view(directEnv, { id: 'held' }, 'bold', T0, true)
-    await view(directEnv, { id: 'shown' }, 'bold', T0)
-    const exp = await rows(env.DB, 'exposures')
-    const byVariant = (v: string) => exp.filter((r) => r.experiment === '__holdout__' && r.variant === v).length
-    expect([byVariant('holdout'), byVariant('personalized')]).toEqual([1, 1])
-    // The held-out visitor saw control everywhere and entered no experiment.
-    expect(exp.filter((r) => r.experiment === 'hero-copy')).toHaveLength(1)
-    expect((await rows(env.DB, 'served')).filter((r) => r.source === 'holdout')).toHaveLength(2)
-  })
-
-  it('records no holdout group when no holdout is configured', async () => {
-    const noHoldout = compiled({ ...RULESET_DOC, settings: { holdoutPercent: 0 } })
-    const ctx = visitorContext({ id: 'dave' })
-    await measurePageView(directEnv, noHoldout, ctx, decision(noHoldout, ctx, 'bold'), T0)
-    expect((await rows(env.DB, 'exposures')).map((r) => r.experiment)).toEqual(['hero-copy'])
-  })
-})
-
-describe('conversions', () => {
-  it('a path goal served to an exposed visitor converts for every experiment they saw', async () => {
-    await view(directEnv, { id: 'erin' }, 'bold', T0)
-    await view(directEnv, { id: 'erin', path: '/thanks' }, 'control', T0 + 5000)
-    const hash = await hashOf('erin')
-    expect(await rows(env.DB, 'conversions')).toEqual([
-      { visitor: hash, experiment: '__holdout__', variant: 'personalized', goal: 'signup', converted_at: T0 + 5000, value: null },
-      { visitor: hash, experiment: 'hero-copy', variant: 'bold', goal: 'signup', converted_at: T0 + 5000, value: null },
-    ])
-  })
-
-  it('event goals match by the goal event name, the event goal field, or the goal id; value is kept', async () => {
-    await view(directEnv, { id: 'fay' }, 'bold', T0)
-    await view(directEnv, { id: 'gus' }, 'control', T0)
-    await view(directEnv, { id: 'hal' }, 'bold', T0)
-    await measureVisitorEvent(directEnv, rs, 'fay', { type: 'purchase', value: 49.5 }, T0 + 1)
-    await measureVisitorEvent(directEnv, rs, 'gus', { type: 'custom', goal: 'purchase' }, T0 + 1)
-    await measureVisitorEvent(directEnv, rs, 'hal', { type: 'cart_add' }, T0 + 1) // reaches no goal
-    await measureVisitorEvent(directEnv, rs, 'hal', { type: 'signup' }, T0 + 1) // a path goal: not claimable by an event
-    const conv = (await rows(env.DB, 'conversions')).filter((r) => r.experiment === 'hero-copy')
-    const fay = await hashOf('fay')
-    const gus = await hashOf('gus')
-    expect(conv.map((r) => [r.visitor, r.variant, r.goal, r.value]).sort()).toEqual(
-      [
-        [fay, 'bold', 'purchase', 49.5],
-        [gus, 'control', 'purchase', null],
-      ].sort(),
-    )
-  })
-
-  it('attributes a conversion only to exposures at or before it', async () => {
-    await measureVisitorEvent(directEnv, rs, 'ivy', { type: 'purchase' }, T0) // not exposed yet: nothing to attribute
-    expect(await rows(env.DB, 'conversions')).toEqual([])
-    await view(directEnv, { id: 'ivy' }, 'bold', T0 + 1000)
-    // An event from before the exposure that arrives late (a slow queue) is not attributed either.
-    await measureVisitorEvent(directEnv, rs, 'ivy', { type: 'purchase' }, T0 + 999)
-    expect(await rows(env.DB, 'conversions')).toEqual([])
-    await measureVisitorEvent(directEnv, rs, 'ivy', { type: 'purchase' }, T0 + 2000)
-    expect((await rows(env.DB, 'conversions')).map((r) => [r.experiment, r.converted_at])).toEqual([
-      ['__holdout__', T0 + 2000],
-      ['hero-copy', T0 + 2000],
-    ])
-  })
-
-  it('keeps one conversion per visitor, goal and experiment (the first)', async () => {
-    await view(directEnv, { id: 'jo' }, 'bold', T0)
-    for (let i = 1; i <= 3; i++) await measureVisitorEvent(directEnv, rs, 'jo', { type: 'purchase', value: i }, T0 + i)
-    const conv = (await rows(env.DB, 'conversions')).filter((r) => r.experiment === 'hero-copy')
-    expect(conv).toEqual([expect.objectContaining({ goal: 'purchase', converted_at: T0 + 1, value: 1 })])
-  })
-})
-
-describe('the recording seams', () => {
-  it('recordPageView and recordVisitorEvent hand their work to waitUntil and return at once', async () => {
+describe('raw rows (settings.measurement.rawEvents)', () => {
+  it('are written only when the ruleset asks, keyed by a hash of the visitor id', async () => {
+    const withRaw = compiled({ ...RULESET_DOC, settings: { ...RULESET_DOC.settings, measurement: { rawEvents: true } } })
     const pending: Promise<unknown>[] = []
     const waitUntil = (p: Promise<unknown>) => void pending.push(p)
-    const ctx = visitorContext({ id: 'kim' })
-    expect(recordPageView(directEnv, waitUntil, rs, ctx, decision(rs, ctx, 'bold'))).toBeUndefined()
-    expect(pending).toHaveLength(1)
-    await Promise.all(pending)
-    recordVisitorEvent(directEnv, waitUntil, rs, 'kim', { type: 'purchase' })
-    expect(pending).toHaveLength(2)
-    await Promise.all(pending)
-    expect((await rows(env.DB, 'conversions')).length).toBe(2)
-    // Without consent nothing is even scheduled.
-    const noConsent = visitorContext({ id: 'kim', consent: { analytics: false } })
-    recordPageView(directEnv, waitUntil, rs, noConsent, decision(rs, noConsent, 'bold'))
-    expect(pending).toHaveLength(2)
-  })
-
-  it('records nothing without VISITOR_SECRET, and nothing without DB or EVENTS (no throw)', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    await view({ ...directEnv, VISITOR_SECRET: undefined }, { id: 'lee' }, 'bold', T0)
-    await view({ ...directEnv, DB: undefined }, { id: 'lee' }, 'bold', T0)
-    expect(await rows(env.DB, 'exposures')).toEqual([])
-    expect(warn.mock.calls.flat().join('\n')).not.toContain('lee')
-  })
-
-  it('a D1 failure is logged with a code (no visitor data) and never rejects', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
-    await env.DB.exec('ALTER TABLE exposures RENAME TO exposures_away')
-    try {
-      const pending: Promise<unknown>[] = []
-      const ctx = visitorContext({ id: 'secret-visitor-42' })
-      recordPageView(directEnv, (p) => void pending.push(p), rs, ctx, decision(rs, ctx, 'bold'))
-      await expect(Promise.all(pending)).resolves.toBeDefined()
-      await expect(measureVisitorEvent(directEnv, rs, 'secret-visitor-42', { type: 'purchase' })).resolves.toBeUndefined()
-    } finally {
-      await env.DB.exec('ALTER TABLE exposures_away RENAME TO exposures')
+    for (const [ruleset, id] of [
+      [rs, 'no-raw'],
+      [withRaw, 'raw-visitor'],
+    ] as const) {
+      const record = newVisitorRecord(T0 / 1000)
+      record.id = id.padEnd(22, 'x')
+      const ctx = visitorContext({ id: record.id })
+      pageViewRows(ruleset, ctx, decision(ruleset, ctx, 'bold'), record, T0)
+      recordVisitorEvent(directEnv, waitUntil, ruleset, record, { type: 'purchase', value: 5 }, T0)
     }
-    const logged = error.mock.calls.flat().join('\n')
-    expect(logged).toContain('measure_page_view_failed')
-    expect(logged).toContain('measure_event_failed')
-    expect(logged).not.toContain('secret-visitor-42')
+    await Promise.all(pending)
+    await flushAggregates(directEnv)
+    const raw = await rows(env.DB, 'conversions')
+    const hash = await visitorHasher(env.VISITOR_SECRET)?.('raw-visitor'.padEnd(22, 'x'))
+    // Only the raw-events ruleset wrote rows; no raw id reaches D1.
+    expect(raw.length).toBeGreaterThan(0)
+    expect(raw.every((r) => r.visitor === hash)).toBe(true)
+    expect(JSON.stringify(raw)).not.toContain('raw-visitor')
   })
 })
 

@@ -1,11 +1,13 @@
 import { createExecutionContext, SELF, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Env } from '../../src/env'
-import { writeEvents } from '../../src/measure/store'
-import type { ExperimentResults, MeasureEvent } from '../../src/measure/types'
+import { servedKind } from '../../src/measure/served-row'
+import { EXPOSURE_GOAL, type StatsRow, statsKind, statsRow } from '../../src/measure/stats-row'
+import { utcDay } from '../../src/measure/store'
+import type { ExperimentResults } from '../../src/measure/types'
 import { forgetRuleset } from '../../src/rules/store'
 import worker from '../../src/worker'
-import { clearTables, env, mulberry32, RULESET_DOC } from './helpers'
+import { clearTables, env, mulberry32, RULESET_DOC, storeRows } from './helpers'
 
 const AUTH = { authorization: 'Bearer test-admin-token' }
 const DAY = 86_400_000
@@ -27,25 +29,20 @@ async function results(id: string): Promise<ExperimentResults> {
   return JSON.parse(text) as ExperimentResults
 }
 
-const visitor = (i: number) => i.toString(16).padStart(64, '0')
-
 /** Writes a simulated experiment: visitors split by `split`, converting at `rates`, over `days`. */
 async function simulate(experiment: string, n: number, arms: [string, number, number][], seed: number, days = 3): Promise<void> {
   const rnd = mulberry32(seed)
   const total = arms.reduce((a, [, w]) => a + w, 0)
-  let events: MeasureEvent[] = []
+  const list: StatsRow[] = []
   for (let i = 0; i < n; i++) {
     let u = rnd() * total
     const arm = arms.find(([, w]) => (u -= w) < 0) ?? (arms[arms.length - 1] as [string, number, number])
-    const at = T0 + Math.floor((i / n) * days) * DAY
-    events.push({ kind: 'exposure', visitor: visitor(i), experiment, variant: arm[0], placement: 'hero', at })
-    if (rnd() < arm[2]) events.push({ kind: 'conversion', visitor: visitor(i), goal: 'purchase', at: at + 60_000 })
-    if (events.length >= 500) {
-      await writeEvents(env.DB, events)
-      events = []
-    }
+    const day = utcDay(T0 + Math.floor((i / n) * days) * DAY)
+    list.push({ ...statsRow(day, experiment, arm[0], EXPOSURE_GOAL, '*'), visitors: 1 })
+    if (rnd() < arm[2])
+      list.push({ ...statsRow(day, experiment, arm[0], 'purchase', '*'), conversions: 1, sumValue: 1, sumValue2: 1 })
   }
-  await writeEvents(env.DB, events)
+  await storeRows(env.DB, statsKind, list)
 }
 
 beforeAll(async () => {
@@ -93,7 +90,7 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     expect(r.arms[1]?.goals[0]).toMatchObject({
       rate: null,
       pValue: null,
-      significant: false,
+      cs95: null,
       note: expect.stringMatching(/no visitors/),
     })
     expect(r.notes).toContain('no exposures recorded yet')
@@ -113,13 +110,19 @@ describe('GET /__veneer/api/results/:experimentId', () => {
     const [control, bold] = r.arms
     expect((control?.visitors ?? 0) + (bold?.visitors ?? 0)).toBe(20_000)
     const purchase = bold?.goals.find((g) => g.goal === 'purchase')
-    expect(purchase?.significant).toBe(true)
     expect(purchase?.pValue).toBeLessThan(0.001)
-    expect(purchase?.absoluteLift).toBeGreaterThan(0.01)
+    expect(purchase?.pAdjusted).toBeLessThan(0.002)
+    expect(purchase?.lift?.abs).toBeGreaterThan(0.01)
+    // The anytime-valid sequence is wider than the fixed interval and still excludes zero here.
+    expect(purchase?.cs95?.[0]).toBeGreaterThan(0)
+    expect(purchase?.cs95?.[0]).toBeLessThan(purchase?.ci95?.[0] ?? 0)
+    expect(r.decision).toBe('ship')
+    expect(r.reason).toMatch(/"bold" raises "purchase"/)
+    expect(r.history.length).toBe(3)
     expect(purchase?.ci95?.[0]).toBeGreaterThan(0)
     expect(purchase?.ci95?.[0]).toBeLessThan(0.02)
     expect(purchase?.ci95?.[1]).toBeGreaterThan(0.02)
-    expect(purchase?.relativeLift).toBeGreaterThan(0.1)
+    expect(purchase?.lift?.rel).toBeGreaterThan(0.1)
     // The no-conversions goal stays honest rather than claiming a zero effect.
     expect(bold?.goals.find((g) => g.goal === 'signup')).toMatchObject({
       pValue: null,
@@ -169,7 +172,7 @@ describe('GET /__veneer/api/results/:experimentId', () => {
       ['personalized', 0.9],
     ])
     expect(r.srm?.mismatch).toBe(false)
-    expect(r.arms[1]?.goals.find((g) => g.goal === 'purchase')?.significant).toBe(true)
+    expect(r.arms[1]?.goals.find((g) => g.goal === 'purchase')?.cs95?.[0]).toBeGreaterThan(0)
   })
 
   it('an experiment no longer in the ruleset still shows its stored results, without a sample-ratio check', async () => {
@@ -196,11 +199,13 @@ describe('GET /__veneer/api/results/:experimentId', () => {
 describe('GET /__veneer/api/served', () => {
   it('reports how often each variant was served, per day and in total', async () => {
     const today = Date.now()
-    await writeEvents(env.DB, [
-      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today, count: 3 },
-      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today - DAY },
-      { kind: 'served', placement: 'promo', variant: 'control', source: 'default', at: today },
-      { kind: 'served', placement: 'promo', variant: 'sale', source: 'rule', at: today - 40 * DAY }, // outside the window
+    const served = (at: number, variant: string, source: 'rule' | 'default', count = 1) =>
+      ({ day: utcDay(at), placement: 'promo', variant, source, count }) as const
+    await storeRows(env.DB, servedKind, [
+      served(today, 'sale', 'rule', 3),
+      served(today - DAY, 'sale', 'rule'),
+      served(today, 'control', 'default'),
+      served(today - 40 * DAY, 'sale', 'rule'), // outside the window
     ])
     const res = await get('/__veneer/api/served?days=7')
     expect(res.status).toBe(200)

@@ -1,26 +1,47 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Env } from '../../src/env'
-import { writeEvents } from '../../src/measure/store'
+import { type RawRow, rawKind } from '../../src/measure/raw-row'
+import { servedKind } from '../../src/measure/served-row'
+import { utcDay } from '../../src/measure/store'
 import { forgetRuleset } from '../../src/rules/store'
 import worker from '../../src/worker'
-import { clearTables, env, rows, RULESET_DOC } from './helpers'
+import { clearTables, env, rows, RULESET_DOC, storeRows } from './helpers'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-09-01T03:17:00Z')
 const v = (c: string) => c.repeat(64)
 
 async function seed(): Promise<void> {
-  await writeEvents(env.DB, [
-    { kind: 'exposure', visitor: v('a'), experiment: 'hero-copy', variant: 'bold', placement: 'hero', at: NOW - 100 * DAY },
-    { kind: 'exposure', visitor: v('b'), experiment: 'hero-copy', variant: 'control', placement: 'hero', at: NOW - 40 * DAY },
-    { kind: 'exposure', visitor: v('c'), experiment: 'hero-copy', variant: 'bold', placement: 'hero', at: NOW - 10 * DAY },
+  const exp = (c: string, arm: string, at: number): RawRow => ({
+    table: 'exposures',
+    visitor: v(c),
+    experiment: 'hero-copy',
+    arm,
+    placement: 'hero',
+    at,
+  })
+  const conv = (c: string, arm: string, at: number): RawRow => ({
+    table: 'conversions',
+    visitor: v(c),
+    experiment: 'hero-copy',
+    arm,
+    goal: 'purchase',
+    at,
+    value: null,
+  })
+  await storeRows(env.DB, rawKind, [
+    exp('a', 'bold', NOW - 100 * DAY),
+    exp('b', 'control', NOW - 40 * DAY),
+    exp('c', 'bold', NOW - 10 * DAY),
     // a's conversion is recent, but its exposure expires: it goes too (no conversion without exposure).
-    { kind: 'conversion', visitor: v('a'), goal: 'purchase', at: NOW - 5 * DAY },
-    { kind: 'conversion', visitor: v('b'), goal: 'purchase', at: NOW - 35 * DAY },
-    { kind: 'conversion', visitor: v('c'), goal: 'purchase', at: NOW - 1 * DAY },
-    { kind: 'served', placement: 'hero', variant: 'bold', source: 'experiment', at: NOW - 100 * DAY },
-    { kind: 'served', placement: 'hero', variant: 'bold', source: 'experiment', at: NOW - 10 * DAY },
+    conv('a', 'bold', NOW - 5 * DAY),
+    conv('b', 'control', NOW - 35 * DAY),
+    conv('c', 'bold', NOW - 1 * DAY),
+  ])
+  await storeRows(env.DB, servedKind, [
+    { day: utcDay(NOW - 100 * DAY), placement: 'hero', variant: 'bold', source: 'experiment', count: 1 },
+    { day: utcDay(NOW - 10 * DAY), placement: 'hero', variant: 'bold', source: 'experiment', count: 1 },
   ])
 }
 

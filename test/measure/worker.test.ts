@@ -73,7 +73,7 @@ describe('measurement through the Worker', () => {
     } finally {
       await env.DB.exec('ALTER TABLE served_away RENAME TO served')
     }
-    expect(error.mock.calls.flat().join('\n')).toContain('measure_page_view_failed')
+    expect(error.mock.calls.flat().join('\n')).toContain('measure_flush_failed')
     error.mockRestore()
   })
 })

@@ -133,3 +133,77 @@ export function ExposureChart({ results }: { results: ExperimentResults }) {
     </figure>
   )
 }
+
+/**
+ * The primary goal's lift over time per arm: the line is the lift, the band the 95% confidence
+ * sequence, the dashed line zero (plain SVG). A band that leaves zero is a real difference.
+ */
+export function SequenceChart({ results }: { results: ExperimentResults }) {
+  const days = [...new Set(results.history.map((h) => h.day))].sort()
+  const arms = [...new Set(results.history.map((h) => h.arm))]
+  const points = results.history.filter((h) => h.cs95 !== null && h.lift !== null)
+  if (days.length === 0 || points.length === 0) return <p class="muted">Not enough data for the confidence sequence yet.</p>
+  const width = 600
+  const height = 240
+  const left = 56
+  const bottom = 30
+  const lo = Math.min(0, ...points.map((h) => (h.cs95 as [number, number])[0]))
+  const hi = Math.max(0, ...points.map((h) => (h.cs95 as [number, number])[1]))
+  const span = hi - lo || 1
+  const x = (i: number) => left + (days.length === 1 ? (width - left - 20) / 2 : (i / (days.length - 1)) * (width - left - 20))
+  const y = (v: number) => 8 + ((hi - v) / span) * (height - bottom - 16)
+  const step = Math.max(1, Math.ceil(days.length / 6))
+  const label = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} pp`
+  return (
+    <figure>
+      <svg
+        class="chart"
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={`Lift on ${results.primaryGoal ?? 'the primary goal'} over time with its 95% confidence sequence`}
+      >
+        <line x1={left} y1={y(0)} x2={width - 10} y2={y(0)} stroke="#555" stroke-dasharray="4 3" />
+        {[lo, 0, hi].map((v) => (
+          <text x={left - 6} y={y(v) + 4} font-size="11" text-anchor="end" fill="#555">
+            {label(v)}
+          </text>
+        ))}
+        {days.map((d, i) =>
+          i % step === 0 || i === days.length - 1 ? (
+            <text x={x(i)} y={height - 10} font-size="11" text-anchor="middle" fill="#555">
+              {d.slice(5)}
+            </text>
+          ) : null,
+        )}
+        {arms.map((arm, ai) => {
+          const color = COLORS[(ai + 1) % COLORS.length] as string
+          const own: { i: number; lift: number; cs: [number, number] }[] = []
+          days.forEach((d, i) => {
+            const h = points.find((p) => p.day === d && p.arm === arm)
+            if (h?.cs95 != null && h.lift !== null) own.push({ i, lift: h.lift, cs: h.cs95 })
+          })
+          const last = own[own.length - 1]
+          if (last === undefined) return null
+          const upper = own.map(({ i, cs }) => `${x(i).toFixed(1)},${y(cs[1]).toFixed(1)}`)
+          const lower = own.map(({ i, cs }) => `${x(i).toFixed(1)},${y(cs[0]).toFixed(1)}`).reverse()
+          const line = own.map(({ i, lift }) => `${x(i).toFixed(1)},${y(lift).toFixed(1)}`)
+          return (
+            <g>
+              <title>{`${arm}: lift ${label(last.lift)}, 95% confidence sequence ${label(last.cs[0])} to ${label(last.cs[1])}`}</title>
+              <polygon points={[...upper, ...lower].join(' ')} fill={color} opacity="0.18" />
+              <polyline points={line.join(' ')} fill="none" stroke={color} stroke-width="2.5" />
+            </g>
+          )
+        })}
+      </svg>
+      <figcaption class="legend">
+        {arms.map((arm, ai) => (
+          <span>
+            <i style={`background:${COLORS[(ai + 1) % COLORS.length]}`}></i>
+            {arm} vs {results.control}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  )
+}

@@ -1,18 +1,44 @@
-import type { ExperimentResults } from '../../measure/types'
-import { ExposureChart, RateChart } from './charts'
+import type { ExperimentResults, GoalResult } from '../../measure/types'
+import { ExposureChart, RateChart, SequenceChart } from './charts'
 
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(2)}%`)
-const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} pp`)
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`)
+const signed = (x: number | null | undefined) =>
+  x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} pp`
+const interval = (ci: [number, number] | null | undefined) => (ci ? `${signed(ci[0])} … ${signed(ci[1])}` : '–')
+const p = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3))
+const money = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(2))
 
-/** One experiment's results: sample-ratio check, a rate chart per goal, the table, exposures over time. */
+const VERDICT: Record<ExperimentResults['decision'], string> = {
+  ship: 'Ship it',
+  stop: 'Stop it',
+  'keep-running': 'Keep running',
+  inconclusive: 'Inconclusive',
+}
+
+/** A figure's cell, with the reason when it is missing. */
+function cupedCell(g: GoalResult | undefined) {
+  if (g?.cuped == null) return '–'
+  return `${signed(g.cuped.lift)} (${interval(g.cuped.ci95)}), −${Math.round(g.cuped.varianceReduction * 100)}% variance`
+}
+
+/**
+ * One experiment's results: the decision in words, the confidence sequence of the primary goal
+ * over time, per goal a rate chart and the table (fixed and anytime-valid intervals, adjusted
+ * p-values, CUPED), and exposures over time.
+ */
 export function ResultsView({ results }: { results: ExperimentResults }) {
   const goals = [...new Set(results.arms.flatMap((a) => a.goals.map((g) => g.goal)))]
   const total = results.arms.reduce((s, a) => s + a.visitors, 0)
+  const correction = results.correction === 'bh' ? 'Benjamini–Hochberg' : 'Holm'
   return (
     <div class="results">
+      <p class={`decision decision-${results.decision}`}>
+        <b>{VERDICT[results.decision]}.</b> {results.reason}
+      </p>
       <p>
         {total} exposed visitors{results.placement === null ? '' : ` on placement ${results.placement}`}; control is{' '}
-        <b>{results.control}</b>.
+        <b>{results.control}</b>
+        {results.segment === '*' ? '' : `; segment ${results.segment}`}.
       </p>
       {results.srm?.mismatch === true ? (
         <p class="error">
@@ -22,46 +48,86 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
       ) : results.srm !== null ? (
         <p class="muted">Sample ratio as configured (p {results.srm.pValue.toFixed(3)}).</p>
       ) : null}
-      {goals.map((goal) => (
+      {results.power.mde !== null ? (
+        <p class="muted">
+          Smallest change the test can see now: {signed(results.power.mde)} on {results.power.goal}
+          {results.power.visitorsNeeded !== null && results.power.visitorsNeeded > 0
+            ? `; about ${results.power.visitorsNeeded} more visitors to see a ${Math.round(results.power.targetLift * 100)}% change.`
+            : '.'}
+        </p>
+      ) : null}
+      {results.primaryGoal !== null && results.history.length > 0 ? (
         <section>
-          <h4>Goal {goal}: conversion rate per variant (95% interval)</h4>
-          <RateChart results={results} goal={goal} />
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>variant</th>
-                  <th>visitors</th>
-                  <th>conversions</th>
-                  <th>rate</th>
-                  <th>lift vs control</th>
-                  <th>95% interval of lift</th>
-                  <th>p</th>
-                </tr>
-              </thead>
-              <tbody>
-                {results.arms.map((arm) => {
-                  const g = arm.goals.find((x) => x.goal === goal)
-                  return (
-                    <tr>
-                      <td>{arm.variant}</td>
-                      <td>{arm.visitors}</td>
-                      <td>{g?.conversions ?? 0}</td>
-                      <td>{pct(g?.rate ?? null)}</td>
-                      <td>
-                        {signed(g?.absoluteLift ?? null)}
-                        {g?.significant ? ' ✓' : ''}
-                      </td>
-                      <td>{g?.ci95 ? `${signed(g.ci95[0])} … ${signed(g.ci95[1])}` : (g?.note ?? '–')}</td>
-                      <td>{g?.pValue === null || g?.pValue === undefined ? '–' : g.pValue.toFixed(3)}</td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </div>
+          <h4>
+            Lift on {results.primaryGoal} over time: the shaded band is the 95% confidence sequence (safe to read every day); when
+            it leaves zero, the difference is real.
+          </h4>
+          <SequenceChart results={results} />
         </section>
-      ))}
+      ) : null}
+      {goals.map((goal) => {
+        const value = results.arms.some((a) => a.goals.some((g) => g.goal === goal && g.mean !== undefined))
+        return (
+          <section>
+            <h4>
+              Goal {goal}
+              {results.arms[0]?.goals.find((g) => g.goal === goal)?.guardrail ? ' (guardrail)' : ''}: conversion rate per variant
+              (95% interval)
+            </h4>
+            <RateChart results={results} goal={goal} />
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>variant</th>
+                    <th>visitors</th>
+                    <th>conversions</th>
+                    <th>rate</th>
+                    <th>lift vs control</th>
+                    <th>95% interval (fixed)</th>
+                    <th>95% confidence sequence</th>
+                    <th>p</th>
+                    <th>p adjusted ({correction})</th>
+                    <th>CUPED lift</th>
+                    {value ? <th>value / visitor</th> : null}
+                    {value ? <th>value lift (Welch 95%)</th> : null}
+                  </tr>
+                </thead>
+                <tbody>
+                  {results.arms.map((arm) => {
+                    const g = arm.goals.find((x) => x.goal === goal)
+                    const sure = g?.cs95 != null && (g.cs95[0] > 0 || g.cs95[1] < 0)
+                    return (
+                      <tr>
+                        <td>{arm.variant}</td>
+                        <td>{arm.visitors}</td>
+                        <td>{g?.conversions ?? 0}</td>
+                        <td>{pct(g?.rate)}</td>
+                        <td>
+                          {signed(g?.lift?.abs)}
+                          {sure ? ' ✓' : ''}
+                        </td>
+                        <td>{g?.ci95 ? interval(g.ci95) : (g?.note ?? '–')}</td>
+                        <td>{interval(g?.cs95)}</td>
+                        <td>{p(g?.pValue)}</td>
+                        <td>{p(g?.pAdjusted)}</td>
+                        <td>{cupedCell(g)}</td>
+                        {value ? <td>{money(g?.mean)}</td> : null}
+                        {value ? (
+                          <td>
+                            {money(g?.meanLift)}
+                            {g?.meanCi95 ? ` (${money(g.meanCi95[0])} … ${money(g.meanCi95[1])})` : ''}
+                          </td>
+                        ) : null}
+                      </tr>
+                    )
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        )
+      })}
       <h4>Exposed visitors per day</h4>
       <ExposureChart results={results} />
       {results.notes.map((n) => (

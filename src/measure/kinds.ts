@@ -1,0 +1,12 @@
+/**
+ * The aggregate kinds this Worker produces and consumes (src/measure/aggregate.ts). Importing
+ * this module registers them; add a kind with one line.
+ */
+import { registerKind } from './aggregate'
+import { rawKind } from './raw-row'
+import { servedKind } from './served-row'
+import { statsKind } from './stats-row'
+
+registerKind(statsKind)
+registerKind(servedKind)
+registerKind(rawKind)
