@@ -6,7 +6,9 @@ import { registerKind } from './aggregate'
 import { rawKind } from './raw-row'
 import { servedKind } from './served-row'
 import { statsKind } from './stats-row'
+import { sampleKind } from '../segments/sample'
 
 registerKind(statsKind)
 registerKind(servedKind)
 registerKind(rawKind)
+registerKind(sampleKind)

@@ -1,31 +1,37 @@
 import type { Context } from '../context/types'
+import type { AggregateKind } from '../measure/aggregate'
 import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
-
 /**
  * The daily sample segment discovery clusters (SPEC 15): what the edge knows of a consenting
  * visitor (behavior counters, sessions, days since first seen, device type, continent), with no
- * id, at most `SAMPLE_DAILY_CAP` rows per UTC day, aggregated per isolate before it is stored.
+ * id, at most `SAMPLE_DAILY_CAP` rows per UTC day, aggregated per isolate before it is stored
+ * (the `sample` kind of src/measure/aggregate.ts).
  *
- * How it stays bounded and (close to) uniform over the day's visitors:
- * - per isolate, a visitor is offered at most once per UTC day (an in-memory set of a hash of the
- *   id, never stored), and the offers between two flushes are reduced to a reservoir of at most
- *   `SAMPLE_BATCH_CAP` rows (Algorithm R);
- * - a flush reserves the window's positions in the day's stream with one counter statement
- *   (`offered`, RETURNING the new total), then applies reservoir sampling over the day: a row at
- *   position p < cap fills slot p, later ones replace a random slot with probability
- *   (offers in the window / rows kept) · cap / (p + 1), which is what each offer would have had.
- *   First-N per day would be simpler but keeps only the visitors of the first hours (UTC), i.e.
- *   of a few time zones; the reservoir keeps the whole day.
- * Visitors can still appear twice in a day when two isolates see them; for clustering this is noise.
+ * How it stays bounded and uniform over the day's visitors, whatever the order they come in:
+ * each offered visitor draws a random slot in [0, cap) and a random priority; per day and slot
+ * the row with the lowest priority is kept, in the isolate's buffer (merge) and in D1 (an UPSERT
+ * that replaces only a higher priority). Every visitor then has the same chance to be kept,
+ * early or late in the day; "first N per day" would keep only the first hours (UTC), i.e. a few
+ * time zones. The priority is random, not derived from the id, so it identifies no one.
+ * A visitor is offered at most once per isolate per UTC day (an in-memory set of a hash of the
+ * id, never stored); two isolates may both offer the same visitor, which is noise for clustering.
  */
 
 export const SAMPLE_DAILY_CAP = 2000
-export const SAMPLE_BATCH_CAP = 100
 /** Visitors remembered per isolate per day to offer each once; past this, offers are still taken. */
 const SEEN_CAP = 50_000
 
 /** One visitor's features: numbers by attribute, and `device.type` / `geo.continent` as strings. */
 export type SampleRow = Record<string, number | string>
+
+/** One candidate for a slot of a day's sample. */
+export interface SampleEntry {
+  day: string
+  slot: number
+  /** Uniform in [0, 1): the lowest per slot is kept. */
+  priority: number
+  row: SampleRow
+}
 
 const DAY_MS = 86_400_000
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
@@ -60,96 +66,77 @@ function idHash(id: string): number {
   return h >>> 0
 }
 
-export interface SampleBatch {
-  day: string
-  /** Offers this batch stands for. */
-  offered: number
-  rows: SampleRow[]
-}
-
-/** The per-isolate buffer: a reservoir per UTC day between flushes. */
-export class SampleBuffer {
+/** Remembers who was offered today in this isolate, so a visitor's many views count once. */
+export class OfferedToday {
   private day = ''
   private seen = new Set<number>()
-  private batches = new Map<string, SampleBatch>()
 
-  constructor(private readonly random: () => number = Math.random) {}
-
-  /** Offers a visitor's row; returns whether anything is now waiting to be flushed. */
-  offer(visitorId: string, row: SampleRow, now: number): boolean {
+  /** True the first time `visitorId` is offered on `now`'s UTC day. */
+  first(visitorId: string, now: number): boolean {
     const day = utcDay(now)
     if (day !== this.day) {
       this.day = day
       this.seen.clear()
     }
     const h = idHash(visitorId)
-    if (this.seen.has(h)) return this.batches.size > 0
+    if (this.seen.has(h)) return false
     if (this.seen.size < SEEN_CAP) this.seen.add(h)
-    let batch = this.batches.get(day)
-    if (batch === undefined) {
-      batch = { day, offered: 0, rows: [] }
-      this.batches.set(day, batch)
-    }
-    batch.offered++
-    if (batch.rows.length < SAMPLE_BATCH_CAP) batch.rows.push(row)
-    else {
-      const j = Math.floor(this.random() * batch.offered)
-      if (j < SAMPLE_BATCH_CAP) batch.rows[j] = row
-    }
     return true
   }
-
-  /** Rows waiting, for the flush policy. */
-  get pending(): number {
-    let n = 0
-    for (const b of this.batches.values()) n += b.offered
-    return n
-  }
-
-  /** Takes everything buffered (the caller writes it). */
-  take(): SampleBatch[] {
-    const out = [...this.batches.values()]
-    this.batches.clear()
-    return out
-  }
 }
 
-/** Writes one batch: reserves its positions in the day, then reservoir-samples into the day's slots. */
-export async function writeSampleBatch(
-  db: D1Database,
-  batch: SampleBatch,
+/** A candidate entry for `row` on `now`'s day: a random slot and priority. */
+export function sampleEntry(
+  row: SampleRow,
+  now: number,
   random: () => number = Math.random,
-  cap: number = SAMPLE_DAILY_CAP,
-): Promise<number> {
-  if (batch.rows.length === 0 || batch.offered === 0) return 0
-  const counter = await db
-    .prepare(
-      `INSERT INTO segment_sample_days (day, offered) VALUES (?1, ?2)
-       ON CONFLICT (day) DO UPDATE SET offered = offered + excluded.offered RETURNING offered`,
-    )
-    .bind(batch.day, batch.offered)
-    .first<{ offered: number }>()
-  const total = counter?.offered ?? batch.offered
-  const start = total - batch.offered
-  const weight = batch.offered / batch.rows.length
-  const writes: D1PreparedStatement[] = []
-  const insert = db.prepare('INSERT OR REPLACE INTO segment_sample (day, slot, row) VALUES (?1, ?2, ?3)')
-  for (const row of batch.rows) {
-    const p = start + Math.floor(random() * batch.offered)
-    let slot: number | undefined
-    if (p < cap) slot = p
-    else if (random() < Math.min(1, (weight * cap) / (p + 1))) slot = Math.floor(random() * cap)
-    if (slot !== undefined) writes.push(insert.bind(batch.day, slot, JSON.stringify(row)))
-  }
-  if (writes.length > 0) await db.batch(writes)
-  return writes.length
+  cap = SAMPLE_DAILY_CAP,
+): SampleEntry {
+  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row }
 }
 
-/** Deletes sample rows (and day counters) older than `retentionDays` before `now`. */
+const MAX_ROW_KEYS = 80
+const ROW_KEY = /^[A-Za-z0-9_.:=-]{1,120}$/
+
+function parseRow(v: unknown): SampleRow | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  const entries = Object.entries(v)
+  if (entries.length > MAX_ROW_KEYS) return undefined
+  const row: SampleRow = {}
+  for (const [k, x] of entries) {
+    if (!ROW_KEY.test(k)) return undefined
+    if (typeof x === 'number' && Number.isFinite(x)) row[k] = x
+    else if (typeof x === 'string' && x.length <= 40) row[k] = x
+    else return undefined
+  }
+  return row
+}
+
+const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row
+  WHERE excluded.priority < segment_sample.priority`
+
+/** The `sample` aggregate kind: per day and slot, the candidate with the lowest priority. */
+export const sampleKind: AggregateKind<SampleEntry> = {
+  kind: 'sample',
+  key: (e) => `${e.day}:${e.slot}`,
+  merge: (into, e) => (into === undefined || e.priority < into.priority ? e : into),
+  parse(v) {
+    if (typeof v !== 'object' || v === null) return undefined
+    const o = v as Record<string, unknown>
+    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) return undefined
+    if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
+    if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
+    const row = parseRow(o.row)
+    return row === undefined ? undefined : { day: o.day, slot: o.slot, priority: o.priority, row }
+  },
+  upsert: (db, e) => db.prepare(UPSERT).bind(e.day, e.slot, e.priority, JSON.stringify(e.row)),
+}
+
+/** Deletes sample rows older than `retentionDays` before `now`. */
 export async function purgeSample(db: D1Database, retentionDays: number, now: number): Promise<number> {
   const cutoff = utcDay(now - retentionDays * DAY_MS)
   const r = await db.prepare('DELETE FROM segment_sample WHERE day < ?1').bind(cutoff).run()
-  await db.prepare('DELETE FROM segment_sample_days WHERE day < ?1').bind(cutoff).run()
   return r.meta.changes ?? 0
 }
 

@@ -25,7 +25,7 @@ async function storePlanted(k: number, n: number): Promise<void> {
   const p = plantedSample(k, n, 77)
   const day = new Date().toISOString().slice(0, 10)
   const names = PLANTED_HEADER.slice(1)
-  const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, row) VALUES (?1, ?2, ?3)')
+  const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, 0.5, ?3)')
   const writes = p.rows.map((r, slot) => {
     const row: Record<string, number | string> = {}
     names.forEach((name, j) => {
@@ -67,7 +67,7 @@ beforeAll(async () => {
   forgetRuleset(env.RULES)
 })
 beforeEach(async () => {
-  await env.DB.batch(['segment_sample', 'segment_sample_days', 'stats_daily'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+  await env.DB.batch(['segment_sample', 'stats_daily'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
 })
 
 describe('GET api/segments/discover', () => {

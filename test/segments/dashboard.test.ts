@@ -37,14 +37,14 @@ const unescapeHtml = (s: string) =>
 
 beforeEach(async () => {
   await clearRules()
-  await env.DB.batch(['segment_sample', 'segment_sample_days'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+  await env.DB.batch(['segment_sample'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
 })
 
 async function storePlanted(): Promise<void> {
   const p = plantedSample(3, 600, 21)
   const day = new Date().toISOString().slice(0, 10)
   const names = PLANTED_HEADER.slice(1)
-  const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, row) VALUES (?1, ?2, ?3)')
+  const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, 0.5, ?3)')
   await env.DB.batch(
     p.rows.map((r, slot) => stmt.bind(day, slot, JSON.stringify(Object.fromEntries(names.slice(0, 5).map((n, j) => [n, r[j]]))))),
   )
@@ -73,7 +73,9 @@ describe('dashboard: discovered segments', () => {
     const html = await res.text()
     expect(html).toContain('Segment &quot;heavy-buyers&quot; was added to the draft below')
     expect(html).toContain('Valid: nothing blocks a publish.')
-    const draft = JSON.parse(unescapeHtml(/<textarea[^>]*name="ruleset"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)?.[1] ?? '{}')) as {
+    const draft = JSON.parse(
+      unescapeHtml(/<textarea[^>]*name="ruleset"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)?.[1] ?? '{}'),
+    ) as {
       segments: { id: string; when: unknown }[]
     }
     expect(draft.segments.map((s) => s.id)).toEqual(['eu', 'heavy-buyers'])
