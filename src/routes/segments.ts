@@ -4,6 +4,7 @@ import { apiError } from '../admin/http'
 import type { Env } from '../env'
 import { getRuleset } from '../rules/store'
 import { readSegmentCounts } from '../segments/counts'
+import { seededRandom } from '../segments/cluster'
 import { discover, type DiscoverResult } from '../segments/discover'
 import { SampleError } from '../segments/features'
 import { findOpportunities, type OpportunityReport } from '../segments/opportunities'
@@ -11,6 +12,8 @@ import { readSample } from '../segments/sample'
 import { backgroundRunner } from '../util/background'
 import { logError } from '../util/log'
 
+/** Rows one discovery in a request clusters at most (about a second or two of CPU for k = auto). */
+export const MAX_DISCOVER_ROWS = 5000
 const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 const GOAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/
 
@@ -35,6 +38,18 @@ export async function discoverFromDb(
       error: 'sample_unavailable',
       details: 'the sample could not be read (are the migrations applied?)',
     }
+  }
+  // Bounded work per request: a seeded subsample of at most MAX_DISCOVER_ROWS stored rows.
+  if (sample.rows.length > MAX_DISCOVER_ROWS) {
+    const rand = seededRandom(1)
+    const rows = [...sample.rows]
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1))
+      const t = rows[i] as number[]
+      rows[i] = rows[j] as number[]
+      rows[j] = t
+    }
+    sample = { features: sample.features, rows: rows.slice(0, MAX_DISCOVER_ROWS) }
   }
   try {
     return { ok: true, result: discover(sample, { k: opts.k, assign: opts.assign }) }
