@@ -3,7 +3,7 @@ import type { Env } from '../env'
 import { aggregate } from '../measure/aggregate'
 import type { CompiledRuleset } from '../rules/compile'
 import { logError } from '../util/log'
-import { OfferedToday, sampleEntry, sampleKind, sampleRowOf } from './sample'
+import { OfferedToday, sampleDay, sampleEntry, sampleKind, sampleRowOf } from './sample'
 
 /** Who this isolate has offered today (in memory only). */
 const offered = new OfferedToday()
@@ -29,7 +29,7 @@ export function offerSample(
       now,
     )
     if (row === undefined || !offered.first(id, now)) return
-    aggregate(env, waitUntil, sampleKind, sampleEntry(row, now))
+    aggregate(env, waitUntil, sampleKind, sampleDay(sampleEntry(row, now)))
   } catch (err) {
     logError('segments_sample_failed', err)
   }

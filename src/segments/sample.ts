@@ -9,8 +9,9 @@ import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
  *
  * How it stays bounded and uniform over the day's visitors, whatever the order they come in:
  * each offered visitor draws a random slot in [0, cap) and a random priority; per day and slot
- * the row with the lowest priority is kept, in the isolate's buffer (merge) and in D1 (an UPSERT
- * that replaces only a higher priority). Every visitor then has the same chance to be kept,
+ * the row with the lowest priority is kept, in the isolate's buffer (merge, at most
+ * MAX_DAY_ENTRIES candidates per flush) and in D1 (one UPSERT per day and flush that replaces
+ * only a higher priority). Every visitor then has the same chance to be kept,
  * early or late in the day; "first N per day" would keep only the first hours (UTC), i.e. a few
  * time zones. The priority is random, not derived from the id, so it identifies no one.
  * A visitor is offered at most once per isolate per UTC day (an in-memory set of a hash of the
@@ -112,25 +113,88 @@ function parseRow(v: unknown): SampleRow | undefined {
   return row
 }
 
-const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, ?3, ?4)
+/**
+ * What one isolate holds for one day between flushes: the lowest-priority candidate per slot,
+ * at most {@link MAX_DAY_ENTRIES} of them (the lowest priorities; see the module comment).
+ */
+export interface SampleDay {
+  day: string
+  entries: SampleEntry[]
+}
+
+/**
+ * Candidates one isolate sends per day and flush. Dropping the others changes nothing in practice:
+ * a slot ends the day holding a priority near cap / (visitors that day), far below the 150th
+ * lowest of any one isolate's 10-second window unless that window held a large share of the day.
+ */
+export const MAX_DAY_ENTRIES = 150
+/** JSON characters per SampleDay at most, so a queue message stays small. */
+const MAX_DAY_CHARS = 50_000
+
+/** The day's candidates as one aggregate row. */
+export function sampleDay(entry: SampleEntry): SampleDay {
+  return { day: entry.day, entries: [entry] }
+}
+
+/** Lowest priority per slot, then the lowest MAX_DAY_ENTRIES within MAX_DAY_CHARS. */
+function mergeDays(a: readonly SampleEntry[], b: readonly SampleEntry[]): SampleEntry[] {
+  const bySlot = new Map<number, SampleEntry>()
+  for (const e of [...a, ...b]) {
+    const had = bySlot.get(e.slot)
+    if (had === undefined || e.priority < had.priority) bySlot.set(e.slot, e)
+  }
+  const sorted = [...bySlot.values()].sort((x, y) => x.priority - y.priority)
+  const out: SampleEntry[] = []
+  let chars = 0
+  for (const e of sorted) {
+    if (out.length >= MAX_DAY_ENTRIES) break
+    chars += JSON.stringify(e.row).length + 60
+    if (chars > MAX_DAY_CHARS) break
+    out.push(e)
+  }
+  return out
+}
+
+function parseEntry(v: unknown, day: string): SampleEntry | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = v as Record<string, unknown>
+  if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
+  if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
+  const row = parseRow(o.row)
+  return row === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row }
+}
+
+// One statement per day and flush: every candidate from the JSON array; a slot takes a
+// candidate only when it is empty or holds a higher priority. `WHERE true` lets SQLite parse
+// the upsert after a SELECT.
+const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row)
+  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row')
+  FROM json_each(?2) WHERE true
   ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row
   WHERE excluded.priority < segment_sample.priority`
 
-/** The `sample` aggregate kind: per day and slot, the candidate with the lowest priority. */
-export const sampleKind: AggregateKind<SampleEntry> = {
+/** The `sample` aggregate kind: per day, the candidates that may win a slot (one UPSERT per day). */
+export const sampleKind: AggregateKind<SampleDay> = {
   kind: 'sample',
-  key: (e) => `${e.day}:${e.slot}`,
-  merge: (into, e) => (into === undefined || e.priority < into.priority ? e : into),
+  key: (d) => d.day,
+  merge: (into, d) => ({ day: d.day, entries: mergeDays(into?.entries ?? [], d.entries) }),
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) return undefined
-    if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
-    if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
-    const row = parseRow(o.row)
-    return row === undefined ? undefined : { day: o.day, slot: o.slot, priority: o.priority, row }
+    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day) || !Array.isArray(o.entries)) return undefined
+    if (o.entries.length > MAX_DAY_ENTRIES) return undefined
+    const entries: SampleEntry[] = []
+    for (const raw of o.entries) {
+      const e = parseEntry(raw, o.day)
+      if (e === undefined) return undefined
+      entries.push(e)
+    }
+    return { day: o.day, entries }
   },
-  upsert: (db, e) => db.prepare(UPSERT).bind(e.day, e.slot, e.priority, JSON.stringify(e.row)),
+  upsert: (db, d) =>
+    db
+      .prepare(UPSERT)
+      .bind(d.day, JSON.stringify(d.entries.map((e) => ({ slot: e.slot, priority: e.priority, row: JSON.stringify(e.row) })))),
 }
 
 /** Deletes sample rows older than `retentionDays` before `now`. */

@@ -9,7 +9,9 @@ import '../../src/measure/kinds'
 import {
   OfferedToday,
   readSample,
-  type SampleEntry,
+  MAX_DAY_ENTRIES,
+  type SampleDay,
+  sampleDay,
   sampleEntry,
   sampleFromRows,
   sampleKind,
@@ -91,16 +93,15 @@ describe('aggregation before storage', () => {
 
   it('caps rows per day, and samples the whole day rather than its first hours', async () => {
     // 20 flush windows of 500 visitors each through the kind's merge (as the isolate buffer does),
-    // then its UPSERTs, with 200 slots a day.
+    // then its one UPSERT per window, with 200 slots a day.
     const rand = seededRandom(3)
     for (let w = 0; w < 20; w++) {
-      const buffer = new Map<string, SampleEntry>()
-      for (let i = 0; i < 500; i++) {
-        const e = sampleEntry({ window: w }, NOW, rand, 200)
-        buffer.set(sampleKind.key(e), sampleKind.merge(buffer.get(sampleKind.key(e)), e))
-      }
-      expect(buffer.size).toBeLessThanOrEqual(200)
-      await env.DB.batch([...buffer.values()].map((e) => sampleKind.upsert(env.DB, e)))
+      let day: SampleDay | undefined
+      for (let i = 0; i < 500; i++) day = sampleKind.merge(day, sampleDay(sampleEntry({ window: w }, NOW, rand, 200)))
+      if (day === undefined) throw new Error('no row')
+      expect(day.entries.length).toBe(MAX_DAY_ENTRIES)
+      expect(JSON.stringify(day).length).toBeLessThan(60_000)
+      await sampleKind.upsert(env.DB, day).run()
     }
     const rows = await stored()
     expect(rows.length).toBeLessThanOrEqual(200)
@@ -113,15 +114,17 @@ describe('aggregation before storage', () => {
   })
 
   it('rows from the queue are checked before they are stored', async () => {
-    const good = { day: '2026-06-01', slot: 3, priority: 0.5, row: { 'behavior.pageViews': 2, 'device.type': 'mobile' } }
-    expect(sampleKind.parse(good)).toEqual(good)
-    expect(sampleKind.parse({ ...good, slot: 99_999 })).toBeUndefined()
-    expect(sampleKind.parse({ ...good, priority: 2 })).toBeUndefined()
-    expect(sampleKind.parse({ ...good, row: { 'x y': 1 } })).toBeUndefined()
-    expect(sampleKind.parse({ ...good, row: { a: { nested: 1 } } })).toBeUndefined()
+    const entry = { slot: 3, priority: 0.5, row: { 'behavior.pageViews': 2, 'device.type': 'mobile' } }
+    const good = { day: '2026-06-01', entries: [entry] }
+    expect(sampleKind.parse(good)).toEqual({ day: '2026-06-01', entries: [{ day: '2026-06-01', ...entry }] })
+    expect(sampleKind.parse({ ...good, entries: [{ ...entry, slot: 99_999 }] })).toBeUndefined()
+    expect(sampleKind.parse({ ...good, entries: [{ ...entry, priority: 2 }] })).toBeUndefined()
+    expect(sampleKind.parse({ ...good, entries: [{ ...entry, row: { 'x y': 1 } }] })).toBeUndefined()
+    expect(sampleKind.parse({ ...good, entries: [{ ...entry, row: { a: { nested: 1 } } }] })).toBeUndefined()
+    expect(sampleKind.parse({ ...good, day: 'yesterday' })).toBeUndefined()
     const acked: string[] = []
     const batch = {
-      messages: [{ body: { v: 2, kind: 'sample', rows: [good, { ...good, slot: -1 }] } }],
+      messages: [{ body: { v: 2, kind: 'sample', rows: [good, { ...good, entries: [{ ...entry, slot: -1 }] }] } }],
       ackAll: () => acked.push('ack'),
       retryAll: () => acked.push('retry'),
     } as unknown as MessageBatch<unknown>
