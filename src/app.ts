@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { adminDashboard } from './admin/dashboard/routes'
+import { segmentsDashboard } from './admin/dashboard/segments-routes'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
@@ -15,6 +16,7 @@ import { health } from './routes/health'
 import { preferences } from './routes/preferences'
 import { qa } from './routes/qa'
 import { results } from './routes/results'
+import { segmentsApi } from './routes/segments'
 import { backgroundRunner } from './util/background'
 
 /** Serves the pages Veneer personalizes, as a Worker's `fetch` would (e.g. your Hono app's `fetch`). */
@@ -46,7 +48,9 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/', results)
   endpoints.route('/', catalog)
   endpoints.route('/', bandit)
+  endpoints.route('/', segmentsApi)
   endpoints.route('/api', adminApi)
+  endpoints.route('/admin', segmentsDashboard)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   return endpoints

@@ -4,6 +4,7 @@ import { explainCommands } from './explain-command'
 import type { Command } from './io'
 import { recsCommands } from './recs-commands'
 import { rulesetCommands } from './ruleset-commands'
+import { segmentsCommands } from './segments-command'
 import { statsCommands } from './stats-command'
 import { tokenCommands } from './token-commands'
 
@@ -13,4 +14,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ...explainCommands,
   ...statsCommands,
   ...recsCommands,
+  ...segmentsCommands,
 }

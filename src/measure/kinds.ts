@@ -8,6 +8,7 @@ import { registerKind } from './aggregate'
 import { rawKind } from './raw-row'
 import { servedKind } from './served-row'
 import { statsKind } from './stats-row'
+import { sampleKind } from '../segments/sample'
 
 registerKind(statsKind)
 registerKind(servedKind)
@@ -15,3 +16,4 @@ registerKind(rawKind)
 registerKind(coocKind)
 registerKind(recsServedKind)
 registerKind(banditKind)
+registerKind(sampleKind)

@@ -1,5 +1,6 @@
 import type { Env } from '../env'
 import { getRuleset } from '../rules/store'
+import { purgeSample } from '../segments/sample'
 import { logError, logWarn } from '../util/log'
 import { utcDay } from './store'
 
@@ -81,8 +82,16 @@ export async function runRetention(
       days = DEFAULT_RETENTION_DAYS
     }
     const result = await purgeExpired(db, days, now)
+    const sampleRows = await purgeSample(db, days, now)
     console.log(
-      JSON.stringify({ level: 'info', source: 'veneer', code: 'measure_retention_done', retentionDays: days, ...result }),
+      JSON.stringify({
+        level: 'info',
+        source: 'veneer',
+        code: 'measure_retention_done',
+        retentionDays: days,
+        ...result,
+        sampleRows,
+      }),
     )
     return result
   } catch (err) {

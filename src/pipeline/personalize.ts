@@ -22,6 +22,7 @@ import { logError } from '../util/log'
 import { isRuntimeDecoded } from './origin'
 import { decodedPath } from '../util/path'
 import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
+import { offerSample } from '../segments/record'
 
 export interface PipelineInput {
   request: Request
@@ -138,6 +139,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // Measurement first: it updates the visitor's memory that the cookie then carries (SPEC 12).
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
+    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx)
 
     const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
     const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })

@@ -128,6 +128,10 @@ function Segments({ ruleset }: { ruleset: CompiledRuleset }) {
   return (
     <section class="card" id="segments">
       <h2>Segments ({ruleset.doc.segments.length})</h2>
+      <p class="muted">
+        <a href="/__veneer/admin/segments">Discover segments</a> in the visitor sample, and where a test's winner differs by
+        segment.
+      </p>
       <div class="scroll">
         <table>
           <tbody>

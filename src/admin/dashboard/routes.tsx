@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie } from 'hono/cookie'
 import type { Env } from '../../env'
@@ -43,17 +43,17 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 }
 
-async function sessionOf(c: Ctx): Promise<Session | undefined> {
+export async function sessionOf(c: Ctx): Promise<Session | undefined> {
   return readSession(c.env.ADMIN_TOKEN ?? '', getCookie(c, SESSION_COOKIE))
 }
 
-function field(form: Record<string, unknown>, name: string, max = 1000): string {
+export function field(form: Record<string, unknown>, name: string, max = 1000): string {
   const v = form[name]
   return typeof v === 'string' ? v.slice(0, max) : ''
 }
 
 /** Loads what every dashboard render shows, then renders it with `extra` on top. */
-async function render(
+export async function render(
   c: Ctx,
   session: Session,
   extra: Partial<DashboardProps> = {},
@@ -81,7 +81,7 @@ async function render(
  * Guards a form POST: same origin, a valid session, and the session's CSRF token in the form.
  * Returns the session and the parsed form, or the response to send instead.
  */
-async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
+export async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
   if (!sameOrigin(c.req.raw))
     return c.html(
       <MessagePage title="Refused" message="This form must be sent from the dashboard itself (cross-site request refused)." />,
@@ -164,7 +164,8 @@ function previewInput(f: PreviewForm): { input: Record<string, unknown> } | { er
 /** The dashboard (SPEC 7 `GET admin`), mounted at `/__veneer/admin`. */
 export const adminDashboard = new Hono<DashEnv>()
 
-adminDashboard.use('*', async (c, next) => {
+/** Security headers, and "off" without ADMIN_TOKEN: every dashboard page (also admin/segments). */
+export const dashboardGuard: MiddlewareHandler<DashEnv> = async (c, next) => {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v)
   if (c.env.ADMIN_TOKEN === undefined || c.env.ADMIN_TOKEN === '') {
     return c.html(
@@ -177,7 +178,8 @@ adminDashboard.use('*', async (c, next) => {
   }
   await next()
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v)
-})
+}
+adminDashboard.use('*', dashboardGuard)
 
 adminDashboard.get('/', async (c) => {
   const session = await sessionOf(c)

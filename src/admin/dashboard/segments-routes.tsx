@@ -1,0 +1,103 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Env } from '../../env'
+import { discoverFromDb, opportunitiesFromDb } from '../../routes/segments'
+import { readActiveRuleset } from '../active'
+import { validateText } from '../validate'
+import { LoginPage } from './layout'
+import { dashboardGuard, field, guardPost, render, sessionOf } from './routes'
+import { OpportunitiesPage, SegmentsPage } from './segments'
+
+const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
+
+/**
+ * The dashboard's segment discovery views (SPEC 15), mounted at `/__veneer/admin` next to the
+ * main dashboard: `GET segments` (clusters of the stored sample), `POST segments/add` (one
+ * discovered segment into a draft: the active ruleset plus that segment, validated, shown in the
+ * Publish form and not published), `GET opportunities/:experimentId`.
+ */
+export const segmentsDashboard = new Hono<{ Bindings: Env }>()
+  .use('/segments', dashboardGuard)
+  .use('/segments/*', dashboardGuard)
+  .use('/opportunities/*', dashboardGuard)
+  .get('/segments', async function segmentsView(c) {
+    const session = await sessionOf(c)
+    if (session === undefined) return c.html(<LoginPage />, 401)
+    const kRaw = c.req.query('k') ?? 'auto'
+    const k = /^\d{1,2}$/.test(kRaw) && Number(kRaw) >= 1 ? Number(kRaw) : 'auto'
+    const daysRaw = c.req.query('days') ?? '7'
+    const days = /^\d{1,3}$/.test(daysRaw) ? Math.min(366, Math.max(1, Number(daysRaw))) : 7
+    const kv = c.env.RULES
+    const [outcome, active] = await Promise.all([
+      discoverFromDb(c.env.DB, { k, days, assign: false }),
+      kv === undefined ? undefined : readActiveRuleset(kv),
+    ])
+    const experiments =
+      active?.ok === true
+        ? active.ruleset.placements.flatMap((p) => p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])))
+        : []
+    c.header('cache-control', 'no-store')
+    return c.html(<SegmentsPage csrf={session.csrf} outcome={outcome} experiments={experiments} />)
+  })
+  .post(
+    '/segments/add',
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('too large', 413) }),
+    async function addSegment(c) {
+      const guard = await guardPost(c)
+      if (guard instanceof Response) return guard
+      const { session, form } = guard
+      const id = field(form, 'id', 200).trim()
+      const description = field(form, 'description', 1000)
+      let when: unknown
+      try {
+        when = JSON.parse(field(form, 'when', 32 * 1024))
+      } catch {
+        return render(c, session, { flash: { kind: 'error', text: 'The proposed condition is not valid JSON.' } }, 400)
+      }
+      const kv = c.env.RULES
+      const active = kv === undefined ? undefined : await readActiveRuleset(kv)
+      let doc: Record<string, unknown> = {}
+      if (active !== undefined && (active.ok || active.reason === 'invalid')) {
+        try {
+          const parsed: unknown = JSON.parse(active.text)
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>
+        } catch {
+          doc = {}
+        }
+      }
+      const segments = Array.isArray(doc.segments) ? [...doc.segments] : []
+      segments.push({ id, ...(description === '' ? {} : { description }), when })
+      const { version: _dropped, ...rest } = doc
+      const text = JSON.stringify({ ...rest, segments }, null, 2)
+      const v = validateText(text)
+      return render(
+        c,
+        session,
+        {
+          draft: text,
+          validation: { ok: v.ok, issues: v.ok ? [] : v.issues, warnings: v.warnings },
+          flash: v.ok
+            ? { kind: 'ok', text: `Segment "${id}" was added to the draft below. Nothing is published until you press Publish.` }
+            : { kind: 'error', text: `Segment "${id}" was added to the draft below, which does not validate yet.` },
+        },
+        v.ok ? 200 : 422,
+      )
+    },
+  )
+  .get('/opportunities/:experimentId', async function opportunitiesView(c) {
+    const session = await sessionOf(c)
+    if (session === undefined) return c.html(<LoginPage />, 401)
+    const id = c.req.param('experimentId')
+    const goal = c.req.query('goal')
+    c.header('cache-control', 'no-store')
+    if (!EXPERIMENT_ID.test(id) || (goal !== undefined && !EXPERIMENT_ID.test(goal)))
+      return c.html(
+        <OpportunitiesPage
+          experiment="?"
+          outcome={{ ok: false, status: 404, error: 'bad_id', details: 'Not an experiment or goal id.' }}
+        />,
+        400,
+      )
+    const outcome = await opportunitiesFromDb(c.env.DB, id, goal)
+    return c.html(<OpportunitiesPage experiment={id} outcome={outcome} />, outcome.ok ? 200 : outcome.status)
+  })

@@ -1,0 +1,218 @@
+import type { DiscoverOutcome, OpportunitiesOutcome } from '../../routes/segments'
+import type { DiscoveredCluster } from '../../segments/discover'
+import type { SegmentResult } from '../../segments/opportunities'
+import { Layout } from './layout'
+import { Csrf } from './preview'
+
+const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(digits)}%`)
+const num = (v: number | null | undefined) =>
+  v === null || v === undefined ? '–' : v < 0.001 ? v.toExponential(1) : v.toFixed(3)
+
+function Top({ title }: { title: string }) {
+  return (
+    <header class="top">
+      <h1>{title}</h1>
+      <a href="/__veneer/admin" style="color:#fff">
+        Back to the dashboard
+      </a>
+    </header>
+  )
+}
+
+function ClusterCard({ c, csrf }: { c: DiscoveredCluster; csrf: string }) {
+  const top = Object.entries(c.centroid)
+  return (
+    <section class="card" data-testid="cluster">
+      <h2>
+        Cluster {c.id}: {c.size} visitors ({pct(c.share)})
+      </h2>
+      <p class="mono">{c.when === null ? 'No column can be described as a condition.' : JSON.stringify(c.when)}</p>
+      <p class="muted">
+        The condition agrees with the cluster on {pct(c.accuracy)} of visitors; {pct(c.precision)} of those it matches are in the
+        cluster (precision), and it matches {pct(c.recall)} of the cluster (recall).
+      </p>
+      <details>
+        <summary>Average visitor in this cluster</summary>
+        <table>
+          <tbody>
+            {top.map(([k, v]) => (
+              <tr>
+                <td class="mono">{k}</td>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      {c.when === null ? null : (
+        <form method="post" action="/__veneer/admin/segments/add">
+          <Csrf token={csrf} />
+          <input type="hidden" name="when" value={JSON.stringify(c.when)} />
+          <input
+            type="hidden"
+            name="description"
+            value={`Discovered: ${c.size} visitors (${pct(c.share)}), condition accuracy ${pct(c.accuracy)}`}
+          />
+          <label for={`seg-${c.id}`}>Segment id</label>
+          <input type="text" id={`seg-${c.id}`} name="id" value={`cluster-${c.id}`} required />
+          <div class="actions">
+            <button type="submit">Add to a draft ruleset</button>
+          </div>
+        </form>
+      )}
+    </section>
+  )
+}
+
+/** `GET admin/segments`: discovered clusters, each with "add to a draft". */
+export function SegmentsPage({ csrf, outcome, experiments }: { csrf: string; outcome: DiscoverOutcome; experiments: string[] }) {
+  return (
+    <Layout title="Veneer: discovered segments">
+      <Top title="Discovered segments" />
+      <main>
+        {outcome.ok ? (
+          <p>
+            {outcome.result.rows} sampled visitors, <b>k = {outcome.result.k}</b>, silhouette {outcome.result.silhouette}
+            {outcome.result.tried === undefined
+              ? null
+              : ` (tried ${outcome.result.tried.map((t) => `${t.k}: ${t.silhouette}`).join(', ')})`}
+            . Dates in conditions count back from {outcome.result.asOf}. See docs/segments.md before trusting a cluster.
+          </p>
+        ) : (
+          <p class="warn">{outcome.details}</p>
+        )}
+        <div class="grid">{outcome.ok ? outcome.result.clusters.map((c) => <ClusterCard c={c} csrf={csrf} />) : null}</div>
+        {experiments.length === 0 ? null : (
+          <section class="card">
+            <h2>Where a test's winner differs by segment</h2>
+            <ul>
+              {experiments.map((id) => (
+                <li>
+                  <a href={`/__veneer/admin/opportunities/${encodeURIComponent(id)}`}>{id}</a>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+      </main>
+    </Layout>
+  )
+}
+
+function SegmentRow({ s, arms, winner }: { s: SegmentResult; arms: string[]; winner: string | null }) {
+  const differs = s.best !== null && s.best !== winner && s.pAdjusted !== null
+  return (
+    <tr data-testid={`segment-${s.id}`}>
+      <td>
+        <b>{s.id}</b> <span class="muted">{s.source}</span>
+      </td>
+      <td>
+        {s.visitors} ({pct(s.share)})
+      </td>
+      {arms.map((a) => (
+        <td>{pct(s.arms[a]?.rate ?? null, 2)}</td>
+      ))}
+      <td>
+        <b>{s.best ?? '–'}</b>
+        {differs ? ' (differs)' : ''}
+      </td>
+      <td>
+        {s.lift === null ? '–' : `${(s.lift * 100).toFixed(2)} pts`}
+        {s.ci95 === null ? '' : ` [${(s.ci95[0] * 100).toFixed(2)}, ${(s.ci95[1] * 100).toFixed(2)}]`}
+        {s.comparedWith === null ? '' : ` vs ${s.comparedWith}`}
+      </td>
+      <td>{num(s.pValue)}</td>
+      <td>{num(s.pAdjusted)}</td>
+      <td class="muted">{s.note ?? ''}</td>
+    </tr>
+  )
+}
+
+/** `GET admin/opportunities/:experimentId`: per-segment results and opportunities. */
+export function OpportunitiesPage({ experiment, outcome }: { experiment: string; outcome: OpportunitiesOutcome }) {
+  if (!outcome.ok)
+    return (
+      <Layout title={`Veneer: ${experiment} by segment`}>
+        <Top title={`${experiment} by segment`} />
+        <main>
+          <p class="warn">{outcome.details}</p>
+        </main>
+      </Layout>
+    )
+  const r = outcome.report
+  const arms = Object.keys(r.overall)
+  return (
+    <Layout title={`Veneer: ${experiment} by segment`}>
+      <Top title={`${experiment} by segment`} />
+      <main>
+        <p>
+          Goal <b>{r.goal}</b>
+          {r.goals.length > 1 ? (
+            <span>
+              {' '}
+              (also:{' '}
+              {r.goals
+                .filter((g) => g !== r.goal)
+                .map((g) => (
+                  <a href={`?goal=${encodeURIComponent(g)}`}>{g} </a>
+                ))}
+              )
+            </span>
+          ) : null}
+          . Overall winner: <b>{r.winner ?? 'none'}</b> (
+          {arms.map((a) => `${a} ${pct(r.overall[a]?.rate ?? null, 2)}`).join(', ')}). p-values are adjusted with
+          Benjamini–Hochberg across segments (false discovery rate {r.alpha}).
+        </p>
+        <section class="card">
+          <h2>Opportunities ({r.opportunities.length})</h2>
+          {r.opportunities.length === 0 ? (
+            <p class="muted">No segment's best arm beats the overall winner after the correction.</p>
+          ) : (
+            <table>
+              <tbody>
+                {r.opportunities.map((o) => (
+                  <tr data-testid={`opportunity-${o.segment}`}>
+                    <td>
+                      Serve <b>{o.arm}</b> to <b>{o.segment}</b>
+                    </td>
+                    <td>
+                      +{o.gainPer1000.toFixed(1)} conversions per 1,000 visitors (95%: {o.gainPer1000Ci95[0].toFixed(1)} to{' '}
+                      {o.gainPer1000Ci95[1].toFixed(1)})
+                    </td>
+                    <td class="mono">{JSON.stringify(o.rule)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section class="card">
+          <h2>Results per segment</h2>
+          <div class="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>segment</th>
+                  <th>visitors</th>
+                  {arms.map((a) => (
+                    <th>{a}</th>
+                  ))}
+                  <th>best</th>
+                  <th>lift (95%)</th>
+                  <th>p</th>
+                  <th>p (BH)</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {r.segments.map((s) => (
+                  <SegmentRow s={s} arms={arms} winner={r.winner} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      </main>
+    </Layout>
+  )
+}

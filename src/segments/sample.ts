@@ -1,0 +1,258 @@
+import type { Context } from '../context/types'
+import type { AggregateKind } from '../measure/aggregate'
+import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
+/**
+ * The daily sample segment discovery clusters (SPEC 15): what the edge knows of a consenting
+ * visitor (behavior counters, sessions, days since first seen, device type, continent), with no
+ * id, at most `SAMPLE_DAILY_CAP` rows per UTC day, aggregated per isolate before it is stored
+ * (the `sample` kind of src/measure/aggregate.ts).
+ *
+ * How it stays bounded and uniform over the day's visitors, whatever the order they come in:
+ * each offered visitor draws a random slot in [0, cap) and a random priority; per day and slot
+ * the row with the lowest priority is kept, in the isolate's buffer (merge, at most
+ * MAX_DAY_ENTRIES candidates per flush) and in D1 (one UPSERT per day and flush that replaces
+ * only a higher priority). Every visitor then has the same chance to be kept,
+ * early or late in the day; "first N per day" would keep only the first hours (UTC), i.e. a few
+ * time zones. The priority is random, not derived from the id, so it identifies no one.
+ * A visitor is offered at most once per isolate per UTC day (an in-memory set of a hash of the
+ * id, never stored); two isolates may both offer the same visitor, which is noise for clustering.
+ */
+
+export const SAMPLE_DAILY_CAP = 2000
+/** Visitors remembered per isolate per day to offer each once; past this, offers are still taken. */
+const SEEN_CAP = 50_000
+
+/** One visitor's features: numbers by attribute, and `device.type` / `geo.continent` as strings. */
+export type SampleRow = Record<string, number | string>
+
+/** One candidate for a slot of a day's sample. */
+export interface SampleEntry {
+  day: string
+  slot: number
+  /** Uniform in [0, 1): the lowest per slot is kept. */
+  priority: number
+  row: SampleRow
+}
+
+const DAY_MS = 86_400_000
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+
+/** The row for a consenting, known, non-bot visitor; undefined otherwise. */
+export function sampleRowOf(ctx: Context, categories: readonly string[], now: number): SampleRow | undefined {
+  if (!ctx.consent.analytics || ctx.device.isBot) return undefined
+  const v = ctx.visitor
+  const b = ctx.behavior
+  if (v === undefined || b === undefined) return undefined
+  const first = Date.parse(v.firstSeen)
+  const row: SampleRow = {
+    'behavior.pageViews': b.pageViews,
+    'behavior.cartAdds': b.cartAdds,
+    'behavior.purchases': b.purchases,
+    'visitor.sessions': v.sessions,
+    [DAYS_SINCE_FIRST_SEEN]: Number.isFinite(first) ? Math.max(0, Math.floor(now / DAY_MS) - Math.floor(first / DAY_MS)) : 0,
+    'device.type': ctx.device.type,
+  }
+  for (const c of categories) row[`behavior.views.${c}`] = b.views[c] ?? 0
+  if (ctx.geo.continent !== undefined) row['geo.continent'] = ctx.geo.continent
+  return row
+}
+
+/** FNV-1a of the id: for "offered today" only, kept in memory, never stored or logged. */
+function idHash(id: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** Remembers who was offered today in this isolate, so a visitor's many views count once. */
+export class OfferedToday {
+  private day = ''
+  private seen = new Set<number>()
+
+  /** True the first time `visitorId` is offered on `now`'s UTC day. */
+  first(visitorId: string, now: number): boolean {
+    const day = utcDay(now)
+    if (day !== this.day) {
+      this.day = day
+      this.seen.clear()
+    }
+    const h = idHash(visitorId)
+    if (this.seen.has(h)) return false
+    if (this.seen.size < SEEN_CAP) this.seen.add(h)
+    return true
+  }
+}
+
+/** A candidate entry for `row` on `now`'s day: a random slot and priority. */
+export function sampleEntry(
+  row: SampleRow,
+  now: number,
+  random: () => number = Math.random,
+  cap = SAMPLE_DAILY_CAP,
+): SampleEntry {
+  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row }
+}
+
+const MAX_ROW_KEYS = 80
+const ROW_KEY = /^[A-Za-z0-9_.:=-]{1,120}$/
+
+function parseRow(v: unknown): SampleRow | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  const entries = Object.entries(v)
+  if (entries.length > MAX_ROW_KEYS) return undefined
+  const row: SampleRow = {}
+  for (const [k, x] of entries) {
+    if (!ROW_KEY.test(k)) return undefined
+    if (typeof x === 'number' && Number.isFinite(x)) row[k] = x
+    else if (typeof x === 'string' && x.length <= 40) row[k] = x
+    else return undefined
+  }
+  return row
+}
+
+/**
+ * What one isolate holds for one day between flushes: the lowest-priority candidate per slot,
+ * at most {@link MAX_DAY_ENTRIES} of them (the lowest priorities; see the module comment).
+ */
+export interface SampleDay {
+  day: string
+  entries: SampleEntry[]
+}
+
+/**
+ * Candidates one isolate sends per day and flush. Dropping the others changes nothing in practice:
+ * a slot ends the day holding a priority near cap / (visitors that day), far below the 150th
+ * lowest of any one isolate's 10-second window unless that window held a large share of the day.
+ */
+export const MAX_DAY_ENTRIES = 150
+/** JSON characters per SampleDay at most, so a queue message stays small. */
+const MAX_DAY_CHARS = 50_000
+
+/** The day's candidates as one aggregate row. */
+export function sampleDay(entry: SampleEntry): SampleDay {
+  return { day: entry.day, entries: [entry] }
+}
+
+/** Lowest priority per slot, then the lowest MAX_DAY_ENTRIES within MAX_DAY_CHARS. */
+function mergeDays(a: readonly SampleEntry[], b: readonly SampleEntry[]): SampleEntry[] {
+  const bySlot = new Map<number, SampleEntry>()
+  for (const e of [...a, ...b]) {
+    const had = bySlot.get(e.slot)
+    if (had === undefined || e.priority < had.priority) bySlot.set(e.slot, e)
+  }
+  const sorted = [...bySlot.values()].sort((x, y) => x.priority - y.priority)
+  const out: SampleEntry[] = []
+  let chars = 0
+  for (const e of sorted) {
+    if (out.length >= MAX_DAY_ENTRIES) break
+    chars += JSON.stringify(e.row).length + 60
+    if (chars > MAX_DAY_CHARS) break
+    out.push(e)
+  }
+  return out
+}
+
+function parseEntry(v: unknown, day: string): SampleEntry | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = v as Record<string, unknown>
+  if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
+  if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
+  const row = parseRow(o.row)
+  return row === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row }
+}
+
+// One statement per day and flush: every candidate from the JSON array; a slot takes a
+// candidate only when it is empty or holds a higher priority. `WHERE true` lets SQLite parse
+// the upsert after a SELECT.
+const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row)
+  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row')
+  FROM json_each(?2) WHERE true
+  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row
+  WHERE excluded.priority < segment_sample.priority`
+
+/** The `sample` aggregate kind: per day, the candidates that may win a slot (one UPSERT per day). */
+export const sampleKind: AggregateKind<SampleDay> = {
+  kind: 'sample',
+  key: (d) => d.day,
+  merge: (into, d) => ({ day: d.day, entries: mergeDays(into?.entries ?? [], d.entries) }),
+  parse(v) {
+    if (typeof v !== 'object' || v === null) return undefined
+    const o = v as Record<string, unknown>
+    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day) || !Array.isArray(o.entries)) return undefined
+    if (o.entries.length > MAX_DAY_ENTRIES) return undefined
+    const entries: SampleEntry[] = []
+    for (const raw of o.entries) {
+      const e = parseEntry(raw, o.day)
+      if (e === undefined) return undefined
+      entries.push(e)
+    }
+    return { day: o.day, entries }
+  },
+  upsert: (db, d) =>
+    db
+      .prepare(UPSERT)
+      .bind(d.day, JSON.stringify(d.entries.map((e) => ({ slot: e.slot, priority: e.priority, row: JSON.stringify(e.row) })))),
+}
+
+/** Deletes sample rows older than `retentionDays` before `now`. */
+export async function purgeSample(db: D1Database, retentionDays: number, now: number): Promise<number> {
+  const cutoff = utcDay(now - retentionDays * DAY_MS)
+  const r = await db.prepare('DELETE FROM segment_sample WHERE day < ?1').bind(cutoff).run()
+  return r.meta.changes ?? 0
+}
+
+/** Rows read for one discovery at most (the cap × a month). */
+export const MAX_READ_ROWS = SAMPLE_DAILY_CAP * 31
+
+/**
+ * The stored sample of the last `days` UTC days as a `Sample`: numeric columns by attribute, and
+ * one-hot columns (`device.type=mobile`, `geo.continent=EU`) for each string value seen.
+ */
+export async function readSample(db: D1Database, days: number, now: number = Date.now()): Promise<Sample> {
+  const from = utcDay(now - (days - 1) * DAY_MS)
+  const { results } = await db
+    .prepare('SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY day, slot LIMIT ?2')
+    .bind(from, MAX_READ_ROWS)
+    .all<{ row: unknown }>()
+  const parsed: SampleRow[] = []
+  for (const r of results) {
+    if (typeof r.row !== 'string') continue
+    try {
+      const v: unknown = JSON.parse(r.row)
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) parsed.push(v as SampleRow)
+    } catch {
+      // A row that does not parse is skipped: the sample is best effort.
+    }
+  }
+  return sampleFromRows(parsed)
+}
+
+/** Builds the numeric matrix from stored rows (exported for tests). */
+export function sampleFromRows(rows: readonly SampleRow[]): Sample {
+  const numeric = new Set<string>()
+  const categorical = new Map<string, Set<string>>()
+  for (const r of rows)
+    for (const [k, v] of Object.entries(r)) {
+      if (typeof v === 'number' && Number.isFinite(v)) numeric.add(k)
+      else if (typeof v === 'string') {
+        const s = categorical.get(k) ?? new Set<string>()
+        s.add(v)
+        categorical.set(k, s)
+      }
+    }
+  const names = [...numeric].sort()
+  for (const [k, values] of [...categorical].sort((a, b) => a[0].localeCompare(b[0])))
+    for (const v of [...values].sort()) names.push(`${k}=${v}`)
+  const features = names.map(featureOf)
+  const matrix = rows.map((r) =>
+    features.map((f) => {
+      if (f.spec.kind === 'oneHot') return r[f.spec.attribute] === f.spec.value ? 1 : 0
+      const v = r[f.name]
+      return typeof v === 'number' && Number.isFinite(v) ? v : 0
+    }),
+  )
+  return { features, rows: matrix }
+}

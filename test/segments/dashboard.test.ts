@@ -1,0 +1,139 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app'
+import { BASE, clearRules, testEnv, TOKEN } from '../admin/helpers'
+import { env } from '../measure/helpers'
+import { PLANTED_HEADER, plantedSample } from './planted'
+
+const app = createApp()
+const ADMIN = `${BASE}/__veneer/admin`
+
+function get(cookie: string | undefined, url: string) {
+  return app.request(url, { headers: cookie === undefined ? {} : { cookie } }, testEnv)
+}
+function post(path: string, fields: Record<string, string>, cookie: string) {
+  return app.request(
+    `${ADMIN}${path}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: BASE, cookie },
+      body: new URLSearchParams(fields).toString(),
+    },
+    testEnv,
+  )
+}
+async function login(): Promise<{ cookie: string; csrf: string }> {
+  const res = await post('/login', { token: TOKEN }, '')
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  const page = await (await get(cookie, ADMIN)).text()
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '' }
+}
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+
+beforeEach(async () => {
+  await clearRules()
+  await env.DB.batch(['segment_sample'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+})
+
+async function storePlanted(): Promise<void> {
+  const p = plantedSample(3, 600, 21)
+  const day = new Date().toISOString().slice(0, 10)
+  const names = PLANTED_HEADER.slice(1)
+  const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, 0.5, ?3)')
+  await env.DB.batch(
+    p.rows.map((r, slot) => stmt.bind(day, slot, JSON.stringify(Object.fromEntries(names.slice(0, 5).map((n, j) => [n, r[j]]))))),
+  )
+}
+
+describe('dashboard: discovered segments', () => {
+  it('needs a session, and sends the dashboard security headers', async () => {
+    const res = await get(undefined, `${ADMIN}/segments`)
+    expect(res.status).toBe(401)
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+  })
+
+  it('shows each cluster with its condition, and one action adds it to a validated draft (not published)', async () => {
+    await env.RULES.put('ruleset', JSON.stringify({ version: 'v1', segments: [{ id: 'eu', when: { 'geo.isEU': true } }] }))
+    await storePlanted()
+    const { cookie, csrf } = await login()
+    const page = await (await get(cookie, `${ADMIN}/segments`)).text()
+    expect(page).toContain('k = 3')
+    expect(page.match(/data-testid="cluster"/g)).toHaveLength(3)
+    const when = unescapeHtml(/name="when" value="([^"]+)"/.exec(page)?.[1] ?? '')
+    expect(JSON.parse(when)).toBeTypeOf('object')
+
+    const res = await post('/segments/add', { csrf, id: 'heavy-buyers', when, description: 'from discovery' }, cookie)
+    expect(res.status).toBe(200)
+    const html = await res.text()
+    expect(html).toContain('Segment &quot;heavy-buyers&quot; was added to the draft below')
+    expect(html).toContain('Valid: nothing blocks a publish.')
+    const draft = JSON.parse(
+      unescapeHtml(/<textarea[^>]*name="ruleset"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)?.[1] ?? '{}'),
+    ) as {
+      segments: { id: string; when: unknown }[]
+    }
+    expect(draft.segments.map((s) => s.id)).toEqual(['eu', 'heavy-buyers'])
+    expect(draft.segments[1]?.when).toEqual(JSON.parse(when))
+    // Nothing was published.
+    expect(JSON.parse((await env.RULES.get('ruleset')) ?? '{}').segments).toHaveLength(1)
+  })
+
+  it('a duplicate id is added to the draft but reported invalid; a forged form is refused', async () => {
+    await env.RULES.put('ruleset', JSON.stringify({ segments: [{ id: 'eu', when: { 'geo.isEU': true } }] }))
+    const { cookie, csrf } = await login()
+    const dup = await post('/segments/add', { csrf, id: 'eu', when: '{"behavior.purchases":{"$gte":1}}' }, cookie)
+    expect(dup.status).toBe(422)
+    expect(await dup.text()).toContain('does not validate yet')
+    const forged = await post('/segments/add', { csrf: 'wrong', id: 'x', when: '{}' }, cookie)
+    expect(forged.status).toBe(403)
+  })
+
+  it('says what is missing when there is no sample yet', async () => {
+    const { cookie } = await login()
+    const page = await (await get(cookie, `${ADMIN}/segments`)).text()
+    expect(page).toContain('at least 20 are needed')
+  })
+})
+
+describe('dashboard: opportunities', () => {
+  it('shows the segment whose best arm differs, with its proposed rule', async () => {
+    await env.DB.prepare(
+      `CREATE TABLE IF NOT EXISTS stats_daily (day TEXT NOT NULL, experiment TEXT NOT NULL, arm TEXT NOT NULL, goal TEXT NOT NULL,
+       segment TEXT NOT NULL DEFAULT '*', visitors INTEGER NOT NULL DEFAULT 0, conversions INTEGER NOT NULL DEFAULT 0,
+       sum_value REAL NOT NULL DEFAULT 0, sum_value2 REAL NOT NULL DEFAULT 0, sum_x REAL NOT NULL DEFAULT 0, sum_x2 REAL NOT NULL DEFAULT 0,
+       sum_xy REAL NOT NULL DEFAULT 0, sum_xv REAL NOT NULL DEFAULT 0, PRIMARY KEY (experiment, segment, goal, arm, day))`,
+    ).run()
+    await env.DB.prepare('DELETE FROM stats_daily').run()
+    const rows: [string, string, string, number, number][] = [
+      ['*', 'A', '', 10_000, 0],
+      ['*', 'B', '', 10_000, 0],
+      ['*', 'A', 'purchase', 0, 1000],
+      ['*', 'B', 'purchase', 0, 1200],
+      ['mobile', 'A', '', 4000, 0],
+      ['mobile', 'B', '', 4000, 0],
+      ['mobile', 'A', 'purchase', 0, 520],
+      ['mobile', 'B', 'purchase', 0, 340],
+    ]
+    await env.DB.batch(
+      rows.map(([segment, arm, goal, v, c]) =>
+        env.DB.prepare(
+          `INSERT INTO stats_daily (day, experiment, arm, goal, segment, visitors, conversions) VALUES ('2026-11-29', 'hero-copy', ?1, ?2, ?3, ?4, ?5)`,
+        ).bind(arm, goal, segment, v, c),
+      ),
+    )
+    const { cookie } = await login()
+    const res = await get(cookie, `${ADMIN}/opportunities/hero-copy`)
+    expect(res.status).toBe(200)
+    const html = await res.text()
+    expect(html).toContain('data-testid="opportunity-mobile"')
+    expect(unescapeHtml(html)).toContain('{"segment":"mobile","variant":"A"}')
+    expect(html).toContain('Overall winner: <b>B</b>')
+    expect((await get(cookie, `${ADMIN}/opportunities/none-such`)).status).toBe(404)
+  })
+})
