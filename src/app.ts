@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { adminDashboard } from './admin/dashboard/routes'
+import { adminEditor } from './editor/routes'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
@@ -35,6 +36,8 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   // Results before the admin API router, whose own fallbacks (404/405) would answer first.
   endpoints.route('/', results)
   endpoints.route('/api', adminApi)
+  // The editor first: the dashboard's own headers (no scripts, no framing) must not apply to it.
+  endpoints.route('/admin/editor', adminEditor)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
   return endpoints

@@ -41,7 +41,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 }
 
-async function sessionOf(c: Ctx): Promise<Session | undefined> {
+/** The dashboard session of this request, if its cookie is valid. */
+export async function sessionOf(c: Ctx): Promise<Session | undefined> {
   return readSession(c.env.ADMIN_TOKEN ?? '', getCookie(c, SESSION_COOKIE))
 }
 
@@ -79,7 +80,7 @@ async function render(
  * Guards a form POST: same origin, a valid session, and the session's CSRF token in the form.
  * Returns the session and the parsed form, or the response to send instead.
  */
-async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
+export async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
   if (!sameOrigin(c.req.raw))
     return c.html(
       <MessagePage title="Refused" message="This form must be sent from the dashboard itself (cross-site request refused)." />,
