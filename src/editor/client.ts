@@ -60,5 +60,5 @@ for (const b of document.querySelectorAll('[data-placeholder]')) {
 }
 newPlacement()
 experiment()
-preview()
+toFrame({ type: 'veneer:hello' }) // in case the frame was ready before this script ran
 })()`

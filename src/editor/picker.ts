@@ -154,6 +154,7 @@ addEventListener('resize', () => place(pickBox, selected))
 addEventListener('message', (e) => {
   if (e.origin !== ORIGIN || e.source !== window.parent || typeof e.data !== 'object' || e.data === null) return
   const m = e.data
+  if (m.type === 'veneer:hello') send({ type: 'veneer:ready', placements: C.placements.map((p) => p.id), path: location.pathname })
   if (m.type === 'veneer:preview') {
     restore()
     const n = count(m.selector || '')

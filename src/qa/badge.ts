@@ -26,7 +26,7 @@ const BOX =
 const SUMMARY = 'cursor:pointer;padding:8px 12px;font-weight:600;list-style-position:inside'
 const BODY = 'padding:0 12px 10px'
 const CELL = 'padding:2px 6px 2px 0;vertical-align:top;border:0;color:#fff;background:none'
-const LINK = 'color:#fca311;text-decoration:underline'
+const LINK = 'color:#fca311;text-decoration:underline;display:inline-block;padding:6px 0'
 const CODE = 'font-family:ui-monospace,monospace;font-size:12px'
 
 /**

@@ -128,7 +128,7 @@ ${rows === '' ? '<p><em>No active ruleset, so there is nothing to choose from.</
 <p><button type="submit">Apply</button></p>
 </form>
 <p><a href="/">Open the site</a> · <a href="/__veneer/qa?clear=1">Leave QA mode</a></p>
-<script nonce="${f.nonce}">for(const t of document.querySelectorAll('time[data-local]')){const d=new Date(t.dateTime);if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{dateStyle:'medium',timeStyle:'short',timeZoneName:'short'})}</script>`
+<script nonce="${f.nonce}">for(const t of document.querySelectorAll('time[data-local]')){const d=new Date(t.dateTime);if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{year:'numeric',month:'short',day:'numeric',hour:'2-digit',minute:'2-digit',timeZoneName:'short'})}</script>`
 }
 
 /** A fresh CSP nonce (128 random bits, base64). */
