@@ -202,11 +202,12 @@ describe('frame-blocking headers', () => {
     const proxied = createApp({ fetchOrigin: origin })
     const env = { ...testEnv, ORIGIN_URL: 'https://origin.example' }
     const token = (await (await api('POST', '/qa-token', { ttl: '1h' })).json()) as { token: string }
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       {},
       { 'x-veneer-qa': token.token, 'x-veneer-context': 'geo.country=DE' },
       { cookie: `veneer_qa=${token.token}` },
-    ]) {
+    ]
+    for (const headers of cases) {
       const res = await proxied.request(`${BASE}/`, { headers: { 'accept-encoding': 'identity', ...headers } }, env)
       const body = await res.text()
       expect(res.headers.get('x-frame-options')).toBe('DENY')
