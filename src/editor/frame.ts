@@ -1,5 +1,5 @@
 import type { Env } from '../env'
-import { fetchOrigin } from '../pipeline/origin'
+import { fetchOrigin, type OriginFetch } from '../pipeline/origin'
 import { personalizeResponse } from '../pipeline/personalize'
 import { mintQaToken } from '../qa/token'
 import type { CompiledRuleset } from '../rules/compile'
@@ -50,6 +50,8 @@ export interface FrameInput {
   ruleset: CompiledRuleset
   nonce: string
   waitUntil: (p: Promise<unknown>) => void
+  /** How the origin is fetched when ORIGIN_URL is set (default: the runtime's fetch). */
+  fetcher?: OriginFetch
 }
 
 /**
@@ -74,7 +76,7 @@ export async function framedPage(f: FrameInput): Promise<Response> {
   const qaHeaders = new Headers(base)
   qaHeaders.set('x-veneer-qa', await mintQaToken(secret, 60, 'editor-preview'))
   qaHeaders.set('x-veneer-context', [...context].map(([k, v]) => `${k}=${v}`).join('; '))
-  const origin = await fetchOrigin(new Request(url, { headers: base }), f.env)
+  const origin = await fetchOrigin(new Request(url, { headers: base }), f.env, f.fetcher)
   const res = await personalizeResponse({
     request: new Request(url, { headers: qaHeaders }),
     env: f.env,
