@@ -217,6 +217,12 @@ function DraftCard({ p }: { p: EditorProps }) {
           <p class="muted">
             Based on {d.draft.base ?? 'no ruleset'}, saved {d.draft.savedAt}.
           </p>
+          {d.draft.base === p.activeVersion ? null : (
+            <p class="warn" data-testid="draft-stale">
+              The active ruleset changed since this draft was started (draft based on {d.draft.base ?? 'none'}, active{' '}
+              {p.activeVersion ?? 'none'}). Publishing the draft replaces the active ruleset, including those changes.
+            </p>
+          )}
           <ul data-testid="draft-edits">
             {d.draft.edits.map((e) => (
               <li>{e}</li>

@@ -54,6 +54,9 @@ function field(form: Record<string, unknown>, name: string, max = 1000): string 
   return typeof v === 'string' ? v.slice(0, max) : ''
 }
 
+/** Where a site with no ruleset yet starts: nothing personalized. */
+const emptyDocument = (): Record<string, unknown> => ({ settings: {}, segments: [], placements: [] })
+
 /** The document the next save builds on: the draft's, else the active one, else an empty ruleset. */
 async function workingDocument(
   kv: KVNamespace,
@@ -70,7 +73,7 @@ async function workingDocument(
     }
   }
   if (active.ok) return { doc: JSON.parse(active.text) as Record<string, unknown>, base: activeVersion, activeVersion }
-  return { doc: { settings: {}, segments: [], placements: [] }, activeVersion }
+  return { doc: emptyDocument(), activeVersion }
 }
 
 async function renderEditor(
@@ -148,9 +151,10 @@ adminEditor.get('/frame', async (c) => {
   const nonce = newNonce()
   const [draft, active] = await Promise.all([c.req.query('view') === 'active' ? undefined : readDraft(kv), readActiveRuleset(kv)])
   const fromDraft = draft === undefined ? undefined : validateText(draft.text)
-  const ruleset = fromDraft?.ok ? fromDraft.ruleset : active.ok ? active.ruleset : undefined
-  if (ruleset === undefined)
-    return c.json({ error: 'no_ruleset', details: 'there is no valid ruleset (draft or active) to preview' }, 409, PLAIN)
+  // With no valid ruleset at all, the page is shown as the origin serves it, to pick a first element.
+  const empty = validateDocument(emptyDocument())
+  const ruleset = fromDraft?.ok ? fromDraft.ruleset : active.ok ? active.ruleset : empty.ok ? empty.ruleset : undefined
+  if (ruleset === undefined) return c.json({ error: 'no_ruleset', details: 'there is no ruleset to preview' }, 409, PLAIN)
   return framedPage({ request: c.req.raw, env: c.env, path, visitor, ruleset, nonce, waitUntil: backgroundRunner(c) })
 })
 

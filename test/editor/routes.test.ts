@@ -153,6 +153,43 @@ describe('the editor routes', () => {
     expect((await post('/save', { ...CHANGE, csrf }, '')).status).toBe(401)
   })
 
+  it('starts from nothing on a site without a ruleset: the page as the origin sends it, then a first placement', async () => {
+    await clearRules()
+    const { cookie, csrf } = await login()
+    const frame = await get(`${EDITOR}/frame?path=/`, cookie)
+    expect(frame.status).toBe(200)
+    const html = await frame.text()
+    expect(html).toContain('<h1>Everyday gear, made to last.</h1>')
+    expect(html).toContain('veneer:selected')
+    const saved = await post(
+      '/save',
+      { ...CHANGE, csrf, placement: '__new', newPlacement: 'hero', audience: 'everyone', value: 'Hello' },
+      cookie,
+    )
+    expect(saved.status).toBe(303)
+    expect((await post('/publish', { csrf, path: '/' }, cookie)).headers.get('location')).toMatch(/published=v1-/)
+    const doc = (await (await api('GET', '/ruleset')).json()) as { placements: unknown[] }
+    expect(doc.placements).toEqual([
+      {
+        id: 'hero',
+        paths: ['/'],
+        selector: 'h1',
+        variants: [{ id: 'editor-de', ops: [{ op: 'setText', value: 'Hello' }] }],
+        rules: [{ variant: 'editor-de' }],
+      },
+    ])
+  })
+
+  it('warns when the active ruleset changed after the draft was started', async () => {
+    const { cookie, csrf } = await login()
+    await post('/save', { ...CHANGE, csrf }, cookie)
+    expect(await (await get(`${EDITOR}?path=/`, cookie)).text()).not.toContain('data-testid="draft-stale"')
+    expect((await api('PUT', '/ruleset', demoRuleset())).status).toBe(200) // someone publishes meanwhile
+    const page = await (await get(`${EDITOR}?path=/`, cookie)).text()
+    expect(page).toContain('data-testid="draft-stale"')
+    expect(page).toMatch(/draft based on v1-\d{8}T\d{6}Z, active v2-/)
+  })
+
   it('discards a draft', async () => {
     const { cookie, csrf } = await login()
     await post('/save', { ...CHANGE, csrf }, cookie)
