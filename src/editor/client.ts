@@ -28,6 +28,12 @@ addEventListener('message', (e) => {
     picked = m
     $('selector').value = m.selector
     $('picked').textContent = m.selector === '' ? 'No selector in HTMLRewriter\\'s subset singles out this element.' : '<' + m.tag + '> picked: the selector below matches it and only it.'
+    const hint = $('placement-hint')
+    hint.hidden = !m.placementSelector || m.placementSelector === m.selector
+    if (!hint.hidden) {
+      $('use-placement-selector').textContent = 'Use ' + m.placementSelector
+      $('use-placement-selector').dataset.selector = m.placementSelector
+    }
     if (m.placement) $('placement').value = m.placement
     else if ($('placement').value !== '__new') $('placement').value = '__new'
     newPlacement()
@@ -46,6 +52,11 @@ addEventListener('message', (e) => {
 })
 for (const id of ['op', 'name', 'value', 'selector']) $(id).addEventListener('input', preview)
 $('placement').addEventListener('change', newPlacement)
+$('use-placement-selector').addEventListener('click', (e) => {
+  $('selector').value = e.currentTarget.dataset.selector || ''
+  $('placement-hint').hidden = true
+  preview()
+})
 $('as-experiment').addEventListener('change', experiment)
 for (const b of document.querySelectorAll('[data-placeholder]')) {
   b.addEventListener('click', () => {

@@ -130,6 +130,13 @@ function ChangeForm({ p }: { p: EditorProps }) {
       <label for="selector">Selector</label>
       <input id="selector" name="selector" type="text" value={f.selector ?? ''} maxlength={500} autocomplete="off" />
       <p id="selector-check" class="check muted" aria-live="polite"></p>
+      <p id="placement-hint" class="muted" hidden>
+        This element is its placement's target, and that placement's own selector singles it out too. An operation with a selector
+        of its own applies on every page of the placement's paths, where a short selector may match something else.{' '}
+        <button type="button" class="small secondary" id="use-placement-selector">
+          Use the placement's selector
+        </button>
+      </p>
       <label for="op">Operation</label>
       <select id="op" name="op">
         {Object.keys(EDITOR_OPS).map((o) => (

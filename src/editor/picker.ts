@@ -143,6 +143,7 @@ function pick(el) {
   const placement = C.placements.find((p) => { try { return el.matches(p.selector) } catch { return false } })
   send({ type: 'veneer:selected', selector, count: selector === '' ? 0 : 1, tag: el.tagName.toLowerCase(),
     text: (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 500), placement: placement ? placement.id : '',
+    placementSelector: placement && only(placement.selector, el) ? placement.selector : '',
     attributes: [...el.attributes].map((a) => a.name).slice(0, 20), classes: [...el.classList].slice(0, 20) })
 }
 document.addEventListener('mouseover', (e) => { if (pickable(e.target)) place(hoverBox, e.target) }, true)

@@ -97,6 +97,9 @@ describe('the visual editor in a browser', () => {
     expect(selector).toBe('h1') // the shortest selector that singles it out on this page
     await expect.poll(() => page.textContent('#selector-check')).toBe('Matches exactly one element on this page.')
     expect(await page.inputValue('#placement')).toBe('home-hero') // it is that placement's element
+    // The placement's own selector is offered too: a selector of the operation's own applies on all its paths.
+    expect(await page.isVisible('#placement-hint')).toBe(true)
+    expect(await page.textContent('#use-placement-selector')).toBe('Use #hero h1')
 
     // A longer selector typed by hand is checked as well; one outside HTMLRewriter's subset is refused.
     await page.fill('#selector', 'section + h1')
@@ -164,6 +167,93 @@ describe('the visual editor in a browser', () => {
     await visitor.close()
   })
 })
+
+describe('the picker and HTMLRewriter agree', () => {
+  it('for every element of two demo pages, the proposed selector matches that element alone when the Worker rewrites', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    await login(page)
+    const probes: { path: string; selector: string; index: number }[] = []
+    for (const path of ['/', '/products/jacket']) {
+      await page.goto(`${worker.url}/__veneer/admin/editor?path=${encodeURIComponent(path)}&view=active`)
+      await expect.poll(() => page.textContent('#frame-status')).toContain('Click an element')
+      await page.evaluate(() => {
+        const w = window as unknown as { picked: string[] }
+        w.picked = []
+        addEventListener('message', (e) => {
+          if (e.data?.type === 'veneer:selected') w.picked.push(e.data.selector)
+        })
+      })
+      const frame = page.frames().find((f) => f.url().includes('/editor/frame'))
+      if (frame === undefined) throw new Error('no frame')
+      // Every element in <body> (but the picker's own script), picked in document order.
+      const total = await frame.evaluate(() => {
+        const all = Array.from(document.body.querySelectorAll('*')).filter(
+          (el) => !(el.textContent ?? '').includes('veneer:selected'),
+        )
+        for (const el of all) el.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }))
+        return all.length
+      })
+      expect(total).toBeGreaterThan(15)
+      await expect.poll(() => page.evaluate(() => (window as unknown as { picked: string[] }).picked.length)).toBe(total)
+      const picked = await page.evaluate(() => (window as unknown as { picked: string[] }).picked)
+      for (const [index, selector] of picked.entries()) {
+        expect(selector, `element ${index} of ${path}`).not.toBe('')
+        probes.push({ path, selector, index })
+      }
+    }
+    // One placement per proposed selector, marking what HTMLRewriter matched with an attribute.
+    const doc = JSON.parse(readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'))
+    doc.placements = probes.map((p, k) => ({
+      id: `probe-${k}`,
+      paths: [p.path],
+      selector: p.selector,
+      variants: [{ id: 'mark', ops: [{ op: 'setAttr', name: `data-probe-${k}`, value: String(p.index) }] }],
+      rules: [{ variant: 'mark' }],
+    }))
+    const put = await fetch(`${worker.url}/__veneer/api/ruleset`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(doc),
+    })
+    expect(put.status, await put.clone().text()).toBe(200)
+    for (const path of ['/', '/products/jacket']) {
+      const html = await (await fetch(`${worker.url}${path}`, { headers: { 'accept-encoding': 'identity' } })).text()
+      // Parsed by the browser: element k of <body>, in document order, carries probe k and no other.
+      const wrong = await page.evaluate(
+        ({ html, mine }) => {
+          const d = new DOMParser().parseFromString(html, 'text/html')
+          const all = Array.from(d.body.querySelectorAll('*'))
+          const out: string[] = []
+          for (const { k, index } of mine) {
+            const marked = all.filter((el) => el.hasAttribute(`data-probe-${k}`))
+            if (marked.length !== 1 || all.indexOf(marked[0] as Element) !== index)
+              out.push(`probe ${k}: ${marked.length} marked`)
+          }
+          return out
+        },
+        { html, mine: probes.flatMap((p, k) => (p.path === path ? [{ k, index: p.index }] : [])) },
+      )
+      expect(wrong, path).toEqual([])
+    }
+    // Back to the demo ruleset for the tests below.
+    const restore = await fetch(`${worker.url}/__veneer/api/ruleset/rollback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: (await versions())[1] }),
+    })
+    expect(restore.status).toBe(200)
+    await context.close()
+  })
+})
+
+async function versions(): Promise<string[]> {
+  const res = await fetch(`${worker.url}/__veneer/api/ruleset/versions`, {
+    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` },
+  })
+  const body = (await res.json()) as { versions: { version: string }[] }
+  return body.versions.map((v) => v.version)
+}
 
 describe('the on-page QA view', () => {
   it('shows the badge only with a valid token, listing the right variants, and leaves QA mode', async () => {
