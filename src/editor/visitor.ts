@@ -1,3 +1,4 @@
+import { COUNTRY_TZ } from '../admin/country-timezones'
 import { coerceQaValue } from '../qa/fields'
 
 /** The simulated visitor of the editor's preview: what the "Preview as" fields hold. */
@@ -24,10 +25,13 @@ export function visitorFromQuery(q: (name: string) => string | undefined): Previ
   }
 }
 
-/** The `x-veneer-context` text for the visitor (SPEC 6 syntax), as the QA mechanism reads it. */
+/** The simulated attributes for the visitor (`x-veneer-context` entries, SPEC 6). */
 export function visitorContext(v: PreviewVisitor): Map<string, string> {
   const out = new Map<string, string>()
   if (v.country !== '') out.set('geo.country', v.country)
+  // As the dashboard's "preview as": the country's usual time zone, so "now" means now there.
+  const tz = COUNTRY_TZ[v.country]
+  if (tz !== undefined) out.set('geo.timezone', tz)
   if (v.city !== '') out.set('geo.city', v.city)
   if (v.device !== '') out.set('device.type', v.device)
   if (v.hour !== '') out.set('time.hour', v.hour)

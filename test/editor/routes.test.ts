@@ -60,6 +60,9 @@ describe('the editor routes', () => {
       const res = await get(url)
       expect(res.status).toBe(401)
       expect(res.headers.get('x-frame-options')).toBe('DENY')
+      const body = await res.text()
+      expect(body).not.toContain('Everyday gear')
+      if (!url.includes('/frame')) expect(body).toContain('name="token"') // the login form
     }
     const { cookie } = await login()
     const res = await get(`${EDITOR}?path=/`, cookie)
@@ -85,7 +88,13 @@ describe('the editor routes', () => {
     expect(nonce.length).toBeGreaterThan(16)
     expect(res.headers.get('set-cookie')).toBeNull() // neither a visitor nor an exposure
     const trace = JSON.parse(res.headers.get('x-veneer-trace') ?? '{}')
-    expect(trace.simulated).toEqual({ 'geo.country': 'DE', 'geo.city': 'Berlin', 'device.type': 'mobile', 'time.hour': 21 })
+    expect(trace.simulated).toEqual({
+      'geo.country': 'DE',
+      'geo.timezone': 'Europe/Berlin',
+      'geo.city': 'Berlin',
+      'device.type': 'mobile',
+      'time.hour': 21,
+    })
     const html = await res.text()
     expect(html).toContain('Willkommen in Berlin!')
     expect(html).toContain('Shopping on your phone?') // promo-bar, mobile
