@@ -3,6 +3,7 @@ import type { Env } from './env'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { adminDashboard } from './admin/dashboard/routes'
 import { segmentsDashboard } from './admin/dashboard/segments-routes'
+import { adminEditor } from './editor/routes'
 import type { OriginFetch } from './pipeline/origin'
 import { fetchOriginCached } from './pipeline/origin-cache'
 import { peekRuleset } from './rules/store'
@@ -50,6 +51,8 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/', bandit)
   endpoints.route('/', segmentsApi)
   endpoints.route('/api', adminApi)
+  // The editor first: the dashboard's own headers (no scripts, no framing) must not apply to it.
+  endpoints.route('/admin/editor', adminEditor)
   endpoints.route('/admin', segmentsDashboard)
   endpoints.route('/admin', adminDashboard)
   endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))

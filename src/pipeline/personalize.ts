@@ -7,6 +7,7 @@ import type { Env } from '../env'
 import { experimentHooks } from '../experiments/hooks'
 import { readVisitorState, visitorCookies } from '../identity/visitor-state'
 import { recordPageView } from '../measure/record'
+import { qaBadge } from '../qa/badge'
 import { applyQaContext } from '../qa/context'
 import { coerceQaValue } from '../qa/fields'
 import { readQaRequest, type QaRequest } from '../qa/overrides'
@@ -146,7 +147,12 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
     recs.record()
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
-    const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key).body : undefined
+    // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
+    const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined
+    const body =
+      plan.size > 0 || badge !== undefined
+        ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan, { bodyEnd: badge }), key).body
+        : undefined
     return finish(origin, {
       state: veneerState,
       timing: timing(veneerState),

@@ -13,6 +13,8 @@ export interface QaRequest {
   ignored?: string[]
   /** Where the token came from. */
   via?: 'header' | 'cookie'
+  /** When the token expires (seconds since the epoch), for the on-page QA badge. */
+  expiresAt?: number
 }
 
 /**
@@ -27,10 +29,12 @@ export async function readQaRequest(request: Request, env: Env): Promise<QaReque
   const header = request.headers.get('x-veneer-qa')?.trim()
   let stored: { override?: string; context?: string } = {}
   let via: 'header' | 'cookie' = 'header'
-  if (header === undefined || header === '' || (await readQaToken(secret, header)) === undefined) {
+  let info = header === undefined || header === '' ? undefined : await readQaToken(secret, header)
+  if (info === undefined) {
     const raw = cookieValue(request.headers.get('cookie'), QA_COOKIE)
     const cookie = raw === undefined ? undefined : decodeQaCookie(raw)
-    if (cookie === undefined || (await readQaToken(secret, cookie.token)) === undefined) return undefined
+    info = cookie === undefined ? undefined : await readQaToken(secret, cookie.token)
+    if (cookie === undefined || info === undefined) return undefined
     stored = cookie
     via = 'cookie'
   }
@@ -41,5 +45,6 @@ export async function readQaRequest(request: Request, env: Env): Promise<QaReque
     context: new Map(context.flatMap((p) => [...p.entries])),
     ignored: [...overrides, ...context].flatMap((p) => p.ignored),
     via,
+    expiresAt: info.exp,
   }
 }

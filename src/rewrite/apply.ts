@@ -54,12 +54,33 @@ function applyOp(el: Element, op: FilledOp): void {
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'])
 const CONTENT_OPS = new Set(['setText', 'setHtml', 'prepend', 'append'])
 
+/** Markup the edge adds to a page besides the plan, e.g. the QA badge (issue 15). */
+export interface RewriteExtras {
+  /** HTML appended inside `<body>`, just before `</body>`. */
+  bodyEnd?: string
+}
+
 /**
  * An HTMLRewriter for a plan. Each handler is synchronous and catches everything: a handler
  * that throws would otherwise cut the response body short with a 200 status (PLATFORM-NOTES).
  */
-export function rewriterFor(plan: RewritePlan): HTMLRewriter {
+export function rewriterFor(plan: RewritePlan, extras: RewriteExtras = {}): HTMLRewriter {
   const rewriter = new HTMLRewriter()
+  const bodyEnd = extras.bodyEnd
+  if (bodyEnd !== undefined) {
+    let done = false // a page with a stray second <body> gets one copy
+    rewriter.on('body', {
+      element(el) {
+        try {
+          if (done) return
+          done = true
+          el.append(bodyEnd, { html: true })
+        } catch (err) {
+          logError('rewrite_handler_failed', err, { selector: 'body' })
+        }
+      },
+    })
+  }
   for (const [selector, ops] of plan) {
     rewriter.on(selector, {
       element(el) {

@@ -1,4 +1,4 @@
-export { rewriterFor } from './apply'
+export { rewriterFor, type RewriteExtras } from './apply'
 export { ineligibility, stillEncoded, type Ineligible } from './eligible'
 export { planRewrite, type FilledOp, type RewritePlan } from './plan'
 export { scanForRisk } from './guard'

@@ -10,6 +10,8 @@ import {
   setQaCookie,
   type QaCookie,
 } from '../qa/cookie'
+import { readActiveRuleset } from '../admin/active'
+import { formChoices, newNonce, qaFormBody } from '../qa/form'
 import { escapeHtml } from '../rewrite/template'
 import { parseContext, parseOverrides } from '../qa/parse'
 import { readQaToken } from '../qa/token'
@@ -24,13 +26,8 @@ function safeRedirect(to: string | undefined): string | undefined {
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}code,input{font:14px ui-monospace,monospace}input{width:100%;box-sizing:border-box;padding:.3rem}label{display:block;margin-top:1rem}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}code,input{font:14px ui-monospace,monospace}input{width:100%;box-sizing:border-box;padding:.3rem}label{display:block;margin-top:1rem}select{width:100%;padding:.3rem;font:inherit}fieldset{margin-top:1rem;border:1px solid #ccc;border-radius:6px}button{font:inherit;padding:.4rem 1rem}</style>
 </head><body>${body}</body></html>`
-}
-
-function list(entries: Map<string, string>): string {
-  if (entries.size === 0) return '<em>none</em>'
-  return [...entries].map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(v)}</code>`).join(', ')
 }
 
 /**
@@ -72,8 +69,11 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
       NO_STORE,
     )
   }
-  const override = c.req.query('override') ?? (c.req.query('token') === undefined ? existing?.override : undefined)
-  const context = c.req.query('context') ?? (c.req.query('token') === undefined ? existing?.context : undefined)
+  const chosen = formChoices(url.searchParams) // the form's selects, when it was submitted
+  const override =
+    c.req.query('override') ?? chosen?.override ?? (c.req.query('token') === undefined ? existing?.override : undefined)
+  const context =
+    c.req.query('context') ?? chosen?.context ?? (c.req.query('token') === undefined ? existing?.context : undefined)
   if ((override?.length ?? 0) > MAX_COOKIE_PART || (context?.length ?? 0) > MAX_COOKIE_PART) {
     return c.json(
       { error: 'too_long', details: `override and context are limited to ${MAX_COOKIE_PART} characters each` },
@@ -102,23 +102,18 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
   if (to !== undefined) return c.body(null, 302, { ...headers, location: to })
   const o = parseOverrides(session.override)
   const x = parseContext(session.context)
-  const ignored = [...o.ignored, ...x.ignored]
-  const expires = new Date(info.exp * 1000).toISOString()
-  return c.html(
-    page(
-      'QA mode on',
-      `<h1>QA mode is on</h1>
-<p>This browser is in QA mode until <time>${expires}</time>. Pages show the variants forced below and carry an <code>x-veneer-trace</code> header (open the developer tools, Network tab) that says why each variant was chosen. Nothing you see is recorded as an exposure.</p>
-<p>Overrides: ${list(o.entries)}<br>Simulated context: ${list(x.entries)}${ignored.length > 0 ? `<br>Ignored: ${ignored.map((i) => `<code>${escapeHtml(i)}</code>`).join(', ')}` : ''}</p>
-<form method="get" action="/__veneer/qa">
-<label>Overrides (placement or experiment id = variant, comma-separated)<input name="override" value="${escapeHtml(session.override ?? '')}" placeholder="home-hero=us, cart-button-copy=add-to-bag"></label>
-<label>Simulated context (attribute=value, semicolon-separated)<input name="context" value="${escapeHtml(session.context ?? '')}" placeholder="geo.country=DE; geo.city=Berlin; device.type=mobile; time.hour=20"></label>
-<label>Then open<input name="to" value="/"></label>
-<p><button type="submit">Apply</button></p>
-</form>
-<p><a href="/">Open the site</a> · <a href="/__veneer/qa?clear=1">Leave QA mode</a></p>`,
-    ),
-    200,
-    headers,
-  )
+  const active = c.env.RULES === undefined ? undefined : await readActiveRuleset(c.env.RULES)
+  const nonce = newNonce()
+  const body = qaFormBody({
+    ruleset: active?.ok ? active.ruleset : undefined,
+    overrides: o.entries,
+    context: x.entries,
+    ignored: [...o.ignored, ...x.ignored],
+    expiresAt: info.exp,
+    nonce,
+  })
+  return c.html(page('QA mode on', body), 200, {
+    ...headers,
+    'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  })
 })

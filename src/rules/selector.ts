@@ -13,7 +13,8 @@ const PSEUDO_SIMPLE = `:(?:first-child|first-of-type|nth-child${NTH}|nth-of-type
 const SIMPLE = String.raw`(?:#${IDENT}|\.${IDENT}|${ATTR}|${PSEUDO_SIMPLE})`
 const NOT = String.raw`:not\(\s*(?:${IDENT}|\*)?(?:${SIMPLE})*\s*\)`
 const COMPOUND = String.raw`(?:(?:${IDENT}|\*)(?:${SIMPLE}|${NOT})*|(?:${SIMPLE}|${NOT})+)`
-const COMPLEX = new RegExp(String.raw`^\s*${COMPOUND}(?:\s*>\s*${COMPOUND}|\s+${COMPOUND})*\s*$`)
+/** The whole grammar as one pattern; the visual editor's picker runs it in the browser too. */
+export const SUPPORTED_SELECTOR = new RegExp(String.raw`^\s*${COMPOUND}(?:\s*>\s*${COMPOUND}|\s+${COMPOUND})*\s*$`)
 
 export const MAX_SELECTOR_LENGTH = 500
 
@@ -24,6 +25,6 @@ export function selectorProblem(selector: string): string | undefined {
   if (selector.includes(',')) return 'selector lists (",") are not supported by HTMLRewriter; use one selector per operation'
   const bare = selector.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""').replace(/\[[^\]]*\]|\([^)]*\)/g, '')
   if (/[+~]/.test(bare)) return 'sibling combinators ("+", "~") are not supported by HTMLRewriter'
-  if (!COMPLEX.test(selector)) return 'selector is outside the CSS subset HTMLRewriter supports'
+  if (!SUPPORTED_SELECTOR.test(selector)) return 'selector is outside the CSS subset HTMLRewriter supports'
   return undefined
 }

@@ -288,6 +288,9 @@ export function DashboardPage(p: DashboardProps) {
             {version ?? 'none'}
           </span>
         </span>
+        <a href="/__veneer/admin/editor?path=/" style="color:#fff">
+          Visual editor
+        </a>
         <form method="post" action="/__veneer/admin/logout">
           <Csrf token={p.csrf} />
           <button type="submit" class="small secondary">

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
+import { reasonText } from '../../decide/reason'
 import type { ExplainResult } from '../explain'
 
 /** What the "preview as" form holds, as typed. */
@@ -83,23 +84,6 @@ export function Preview({
       {t === undefined ? null : <Trace trace={t} />}
     </section>
   )
-}
-
-function reasonText(r: ExplainResult['placements'][number]['reason']): string {
-  switch (r.kind) {
-    case 'rule':
-      return `rule ${r.rule} matched`
-    case 'experiment':
-      return `experiment ${r.experiment} (rule ${r.rule})${r.sticky ? ', sticky' : ''}`
-    case 'experiment-skipped':
-      return `experiment ${r.experiment} skipped: ${r.why}`
-    case 'override':
-      return `QA override by ${r.by}`
-    case 'holdout':
-      return 'global holdout'
-    default:
-      return 'no rule matched'
-  }
 }
 
 function Trace({ trace }: { trace: ExplainResult }) {

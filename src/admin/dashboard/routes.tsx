@@ -9,6 +9,7 @@ import { forgetRuleset } from '../../rules/store'
 import { readActiveRuleset } from '../active'
 import { timingSafeEqualStrings } from '../auth'
 import { explain } from '../explain'
+import { COUNTRY_TZ } from '../country-timezones'
 import { MAX_RULESET_BYTES } from '../http'
 import { loadResults, type ResultsLookup } from '../results-source'
 import {
@@ -43,6 +44,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 }
 
+/** The dashboard session of this request, if its cookie is valid. */
 export async function sessionOf(c: Ctx): Promise<Session | undefined> {
   return readSession(c.env.ADMIN_TOKEN ?? '', getCookie(c, SESSION_COOKIE))
 }
@@ -100,33 +102,6 @@ export async function guardPost(c: Ctx): Promise<{ session: Session; form: Recor
     )
   }
   return { session, form }
-}
-
-// The "preview as" form asks for a country, not a timezone: the usual zone of a few countries, so
-// "now" means now there. Anything else is UTC unless an hour is given.
-const COUNTRY_TZ: Record<string, string> = {
-  DE: 'Europe/Berlin',
-  AT: 'Europe/Vienna',
-  CH: 'Europe/Zurich',
-  FR: 'Europe/Paris',
-  IT: 'Europe/Rome',
-  ES: 'Europe/Madrid',
-  NL: 'Europe/Amsterdam',
-  BE: 'Europe/Brussels',
-  PL: 'Europe/Warsaw',
-  SE: 'Europe/Stockholm',
-  GB: 'Europe/London',
-  IE: 'Europe/Dublin',
-  PT: 'Europe/Lisbon',
-  US: 'America/New_York',
-  CA: 'America/Toronto',
-  BR: 'America/Sao_Paulo',
-  MX: 'America/Mexico_City',
-  JP: 'Asia/Tokyo',
-  IN: 'Asia/Kolkata',
-  CN: 'Asia/Shanghai',
-  SG: 'Asia/Singapore',
-  AU: 'Australia/Sydney',
 }
 
 function previewInput(f: PreviewForm): { input: Record<string, unknown> } | { error: string } {
