@@ -330,3 +330,19 @@ exports.getPlatformProxy = (options) => {
     expect(JSON.parse(list.stdout).versions).toHaveLength(1)
   }, 120_000)
 })
+
+describe('veneer lists push', () => {
+  it('publishes a saved list through the admin API; an invalid one exits 1', async () => {
+    const ok = await veneer(
+      ['lists', 'push', 'beta', file('beta.txt', '# testers\nacct-1\nacct-2\nacct-1\n'), '--remote'],
+      remote(),
+    )
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toContain('published list beta (2 ids)')
+    const kv = await worker.mf.getKVNamespace('RULES')
+    expect(await kv.get('list:beta')).toBe('["acct-1","acct-2"]')
+    const bad = await veneer(['lists', 'push', 'beta', file('bad.json', '[true]'), '--remote'], remote())
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('item 0 is not an id')
+  })
+})
