@@ -1,3 +1,4 @@
+import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -27,7 +28,7 @@ beforeAll(async () => {
   })
   expect(res.status).toBe(200)
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
   })
 })
