@@ -19,7 +19,7 @@ async function login(page: Page): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
-  worker = await startWorker(8833, 8834)
+  worker = await startWorker(9333, 9334)
   // The demo ruleset, published the way a site owner would (admin API).
   const res = await fetch(`${worker.url}/__veneer/api/ruleset`, {
     method: 'PUT',
