@@ -346,3 +346,23 @@ describe('veneer lists push', () => {
     expect(bad.stderr).toContain('item 0 is not an id')
   })
 })
+
+describe('saved lists on the local state', () => {
+  it('lists push --local, then explain --local reads the list with the ruleset', async () => {
+    const state = join(dir, 'state-lists')
+    const local = ['--local', '--persist-to', state, '--config', join(root, 'wrangler.toml')]
+    const doc = JSON.parse(demoText)
+    doc.segments.push({ id: 'beta', when: { 'profile.account': { $inList: 'beta-testers' } } })
+    doc.placements[1].rules.unshift({ segment: 'beta', variant: 'tablet' })
+    expect((await veneer(['push', file('lists-doc.json', doc), ...local])).code).toBe(0)
+    const pushed = await veneer(['lists', 'push', 'beta-testers', file('beta.txt', 'acct-1\nacct-42\n'), ...local])
+    expect(pushed.code, pushed.stderr).toBe(0)
+    expect(pushed.stdout).toContain('published list beta-testers (2 ids) to local KV')
+    const ctx = file('ctx-beta.json', { path: '/', profile: { account: 'acct-42' }, consent: { personalization: true } })
+    const r = await veneer(['explain', ctx, '--json', ...local])
+    expect(r.code, r.stderr).toBe(0)
+    const trace = JSON.parse(r.stdout)
+    expect(trace.segments.find((s: { id: string }) => s.id === 'beta')?.matched).toBe(true)
+    expect(trace.placements.find((p: { placement: string }) => p.placement === 'promo-bar')?.variant).toBe('tablet')
+  }, 180_000)
+})
