@@ -10,7 +10,7 @@ import { regexPortabilityProblem } from '../../src/rules/regex-portable'
 import type { ConditionDoc } from '../../src/rules/schema'
 import { forgetRuleset, getRuleset } from '../../src/rules/store'
 import cases from '../fixtures/regex-portability.json'
-import { ruleset } from '../helpers'
+import { rulesKv, ruleset } from '../helpers'
 
 const ctx = {
   request: {
@@ -166,6 +166,28 @@ describe('$inList: saved id lists', () => {
     await api('PUT', '/lists/beta-testers', 'acct-9\n', { ...auth(), 'content-type': 'text/plain' })
     const second = await getRuleset(kv, { budgetMs: 5_000, waitUntil: () => undefined })
     expect(second.ruleset?.segments.find((s) => s.id === 'us')?.matches({ profile: { account: 'acct-9' } })).toBe(true)
+  })
+
+  it('a list changed in KV is read again on the next refresh, the ruleset text unchanged', async () => {
+    const kv = await rulesKv(
+      ruleset({ version: 'lists-2', segments: [{ id: 'us', when: { 'profile.account': { $inList: 'refresh-test' } } }] }),
+    )
+    const real = (env as unknown as Env).RULES as KVNamespace
+    await real.put(listKey('refresh-test'), '["a"]')
+    const pending: Promise<unknown>[] = []
+    const waitUntil = (p: Promise<unknown>) => void pending.push(p)
+    const t0 = Date.now()
+    const cold = await getRuleset(kv, { budgetMs: 5_000, waitUntil, now: t0 })
+    const us = () => cold.ruleset?.segments.find((s) => s.id === 'us')
+    expect(us()?.matches({ profile: { account: 'a' } })).toBe(true)
+    await real.put(listKey('refresh-test'), '["b"]')
+    // Stale after settings.refreshSeconds (10): this lookup answers from memory and refreshes.
+    const warm = await getRuleset(kv, { budgetMs: 5_000, waitUntil, now: t0 + 11_000 })
+    expect(warm.source).toBe('memory')
+    await Promise.all(pending)
+    expect(warm.ruleset).toBe(cold.ruleset) // not recompiled: the same compiled ruleset, new list contents
+    expect(us()?.matches({ profile: { account: 'b' } })).toBe(true)
+    expect(us()?.matches({ profile: { account: 'a' } })).toBe(false)
   })
 
   it('the admin API refuses a bad name (400) and a bad list (422)', async () => {
