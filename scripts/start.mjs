@@ -14,9 +14,13 @@ import { seedRecs } from './seed-recs.mjs'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler')
 const port = process.env.PORT ?? '8787'
+// Offline and quiet: miniflare would download request.cf data from workers.cloudflare.com (a
+// stack trace per start when offline; its local placeholder is used either way) and wrangler
+// would send usage metrics. Set either variable yourself to change that.
+const env = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...process.env }
 
 function run(args, opts = {}) {
-  return execFileSync(wrangler, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+  return execFileSync(wrangler, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, ...opts })
 }
 
 // 1. Secrets.
@@ -64,12 +68,12 @@ if (!hasModel) {
 // 3. D1 migrations.
 const migrations = join(root, 'migrations')
 if (existsSync(migrations) && readdirSync(migrations).some((f) => f.endsWith('.sql'))) {
-  run(['d1', 'migrations', 'apply', 'DB', '--local'], { env: { ...process.env, CI: '1' } })
+  run(['d1', 'migrations', 'apply', 'DB', '--local'], { env: { ...env, CI: '1' } })
   console.log('veneer: local D1 migrations applied')
 }
 
 // 4. The Worker.
 console.log(`veneer: starting wrangler dev on http://localhost:${port}`)
-const child = spawn(wrangler, ['dev', '--port', port, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
+const child = spawn(wrangler, ['dev', '--port', port, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env })
 child.on('exit', (code) => process.exit(code ?? 0))
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))

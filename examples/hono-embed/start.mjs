@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const wrangler = join(here, 'node_modules', '.bin', 'wrangler')
 const port = process.env.PORT ?? '8788'
 // Offline and quiet: no download of request.cf data (the local placeholder is used), no telemetry.
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
+const env = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...process.env }
 
 if (!existsSync(wrangler)) {
   console.error('hono-embed: run `npm install` in this folder first')

@@ -2,6 +2,7 @@
 import { type ExplainResult, explain } from '../admin/explain'
 import type { Env } from '../env'
 import { compileRulesetText } from '../rules/compile'
+import { listKey, parseListText } from '../rules/lists'
 import { RULESET_KEY } from '../rules/store'
 import { bool, CliError, type Command, EXIT, type Flags, type Io, parseUserJson, readDevVars, readUserFile, str } from './io'
 import { withLocalRules } from './local'
@@ -61,10 +62,25 @@ async function explainCmd(positionals: string[], flags: Flags, io: Io): Promise<
     const body = rulesetFile === undefined ? context : { context, ruleset: readJsonFile(rulesetFile, 'ruleset') }
     trace = (await callApi(remoteTarget(flags), 'POST', '/explain', body)) as ExplainResult
   } else {
-    const text =
-      rulesetFile !== undefined ? readUserFile(rulesetFile) : await withLocalRules(flags, (store) => store.get(RULESET_KEY))
+    // From local KV, the saved lists its `$inList` tests name are read too; with --ruleset they are
+    // empty (such a test matches nothing), as in a Worker where the list is not published.
+    const { text, lists } =
+      rulesetFile === undefined
+        ? await withLocalRules(flags, async (store) => {
+            const t = await store.get(RULESET_KEY)
+            const first = t === null ? undefined : compileRulesetText(t)
+            const names = first?.ok ? (first.ruleset.listNames ?? []) : []
+            const entries = await Promise.all(
+              names.map(async (n) => {
+                const parsed = parseListText((await store.get(listKey(n))) ?? '[]')
+                return [n, new Set(parsed.ok ? parsed.items : [])] as const
+              }),
+            )
+            return { text: t, lists: new Map<string, ReadonlySet<string>>(entries) }
+          })
+        : { text: readUserFile(rulesetFile), lists: undefined }
     if (text === null) throw new CliError(EXIT.INVALID, 'no ruleset is published in local KV; pass --ruleset <file>')
-    const compiled = compileRulesetText(text)
+    const compiled = compileRulesetText(text, { lists })
     if (!compiled.ok) {
       printIssues(io, 'the ruleset is not valid:', compiled.issues)
       return EXIT.INVALID

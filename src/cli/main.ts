@@ -28,9 +28,13 @@ const stdio: Io = {
 
 /** Runs the CLI; resolves to the exit code. `io` is injectable for tests. */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
-  const [name, ...rest] = argv
+  // Two-word commands (`lists push`) first, then one-word ones.
+  const twoWords = argv.length >= 2 ? `${argv[0]} ${argv[1]}` : undefined
+  const words = twoWords !== undefined && commandOf(twoWords) !== undefined ? [twoWords, ...argv.slice(2)] : argv
+  const name = words[0]
+  const rest = words.slice(1)
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(helpText(rest[0]))
+    io.out(helpText(rest.length >= 2 && commandOf(`${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0]))
     return name === undefined ? EXIT.USAGE : EXIT.OK
   }
   const command = commandOf(name)

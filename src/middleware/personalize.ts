@@ -27,7 +27,8 @@ type VeneerEnv = { Bindings: Env }
  * @example
  * const app = new Hono<{ Bindings: Env }>()
  * app.use('*', personalize())
- * app.get('*', (c) => fetch(c.req.raw))
+ * app.get('/', (c) => c.html(homePage)) // your own pages (examples/hono-embed)
+ * // Never `fetch(c.req.raw)` here: on the Worker's own route it fetches this same Worker, forever.
  */
 export function personalize(options: PersonalizeOptions = {}): MiddlewareHandler<VeneerEnv> {
   const { budgetMs: coldBudgetMs = 50, prefix = '/__veneer/', now } = options

@@ -10,6 +10,7 @@ import type { Env } from '../env'
 import { mintQaToken, MAX_QA_TTL_SECONDS, parseTtl } from '../qa/token'
 import { compileRulesetText, htmlRewriterSelectorCheck } from '../rules/compile'
 import { forgetRuleset } from '../rules/store'
+import { adminLists } from './admin-lists'
 
 type AdminEnv = { Bindings: Env }
 
@@ -80,6 +81,8 @@ adminApi.put('/ruleset', limit(MAX_RULESET_BYTES), async (c) => {
   })
 })
 adminApi.all('/ruleset', notAllowed('GET, PUT'))
+
+adminApi.route('/lists', adminLists) // saved id lists for $inList
 
 adminApi.post('/ruleset/validate', limit(MAX_RULESET_BYTES), async (c) => {
   const body = await readJson(c)

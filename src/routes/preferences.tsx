@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import { Hono } from 'hono'
+import { DOCTYPE } from '../admin/dashboard/layout'
 import type { FC } from 'hono/jsx'
 import {
   CONSENT_COOKIE,
@@ -152,67 +153,70 @@ const Known: FC<{ view: View }> = ({ view }) => {
 const Page: FC<{ view: View }> = ({ view }) => {
   const c = view.consent
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Privacy &amp; personalization preferences</title>
-        <style>{CSS}</style>
-      </head>
-      <body>
-        <h1>Privacy &amp; personalization preferences</h1>
-        {view.message !== undefined && (
-          <p class="msg" role="status">
-            {view.message}
-          </p>
-        )}
-        <section id="consent">
-          <h2>Your consent</h2>
+    <>
+      {DOCTYPE}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>Privacy &amp; personalization preferences</title>
+          <style>{CSS}</style>
+        </head>
+        <body>
+          <h1>Privacy &amp; personalization preferences</h1>
+          {view.message !== undefined && (
+            <p class="msg" role="status">
+              {view.message}
+            </p>
+          )}
+          <section id="consent">
+            <h2>Your consent</h2>
+            <p>
+              Personalization: <OnOff on={c.personalization} /> · Analytics: <OnOff on={c.analytics} />
+            </p>
+            <p class="note">Set by {SOURCE_TEXT[c.source]}.</p>
+            <form method="post" action="/__veneer/preferences">
+              <input type="hidden" name="token" value={view.token} />
+              <label>
+                <input type="checkbox" name="personalization" value="on" checked={c.personalization} /> Personalization: adapt
+                pages to what I browse, to my profile with this site, and include me in experiments
+              </label>
+              <label>
+                <input type="checkbox" name="analytics" value="on" checked={c.analytics} /> Analytics: count which variants I saw
+                and what I bought, to measure them
+              </label>
+              <button type="submit" name="action" value="save">
+                Save my choices
+              </button>
+              <button type="submit" name="action" value="accept-all">
+                Allow both
+              </button>
+              <button type="submit" name="action" value="refuse-all">
+                Refuse both
+              </button>
+            </form>
+          </section>
+          <Known view={view} />
+          <section id="forget">
+            <h2>Forget me</h2>
+            <p>
+              Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token.
+              Veneer keeps no other copy of them; measurement records (only with analytics consent) hold a one-way keyed hash of
+              the visitor id, which nothing links back to you once the id is gone.
+            </p>
+            <form method="post" action="/__veneer/preferences">
+              <input type="hidden" name="token" value={view.token} />
+              <button type="submit" name="action" value="forget">
+                Forget me
+              </button>
+            </form>
+          </section>
           <p>
-            Personalization: <OnOff on={c.personalization} /> · Analytics: <OnOff on={c.analytics} />
+            <a href="/">Back to the site</a>
           </p>
-          <p class="note">Set by {SOURCE_TEXT[c.source]}.</p>
-          <form method="post" action="/__veneer/preferences">
-            <input type="hidden" name="token" value={view.token} />
-            <label>
-              <input type="checkbox" name="personalization" value="on" checked={c.personalization} /> Personalization: adapt pages
-              to what I browse, to my profile with this site, and include me in experiments
-            </label>
-            <label>
-              <input type="checkbox" name="analytics" value="on" checked={c.analytics} /> Analytics: count which variants I saw
-              and what I bought, to measure them
-            </label>
-            <button type="submit" name="action" value="save">
-              Save my choices
-            </button>
-            <button type="submit" name="action" value="accept-all">
-              Allow both
-            </button>
-            <button type="submit" name="action" value="refuse-all">
-              Refuse both
-            </button>
-          </form>
-        </section>
-        <Known view={view} />
-        <section id="forget">
-          <h2>Forget me</h2>
-          <p>
-            Clears every Veneer cookie in this browser: your choices, your visitor id and counters, and the profile token. Veneer
-            keeps no other copy of them; measurement records (only with analytics consent) hold a one-way keyed hash of the
-            visitor id, which nothing links back to you once the id is gone.
-          </p>
-          <form method="post" action="/__veneer/preferences">
-            <input type="hidden" name="token" value={view.token} />
-            <button type="submit" name="action" value="forget">
-              Forget me
-            </button>
-          </form>
-        </section>
-        <p>
-          <a href="/">Back to the site</a>
-        </p>
-      </body>
-    </html>
+        </body>
+      </html>
+    </>
   )
 }
 
@@ -266,19 +270,22 @@ export const preferences = new Hono<{ Bindings: Env }>()
     const request = c.req.raw
     const refuse = (why: string) =>
       c.html(
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <title>Not saved</title>
-          </head>
-          <body>
-            <h1>Your choice was not saved</h1>
-            <p>{why}</p>
-            <p>
-              <a href="/__veneer/preferences">Back to the preferences</a>
-            </p>
-          </body>
-        </html>,
+        <>
+          {DOCTYPE}
+          <html lang="en">
+            <head>
+              <meta charset="utf-8" />
+              <title>Not saved</title>
+            </head>
+            <body>
+              <h1>Your choice was not saved</h1>
+              <p>{why}</p>
+              <p>
+                <a href="/__veneer/preferences">Back to the preferences</a>
+              </p>
+            </body>
+          </html>
+        </>,
         403,
         PAGE_HEADERS,
       )

@@ -1,7 +1,7 @@
 import type { RecommendSpec } from '../recs/recommend'
 import { compileItemTemplate, type ItemTemplateParts } from '../recs/template'
 import { compileTemplate, type Template } from '../rewrite/template'
-import { compileCondition, type Predicate } from './conditions'
+import { compileCondition, type ConditionOptions, type Predicate } from './conditions'
 import { joinPath, type RulesetIssue } from './errors'
 import { compileGlobs, type PathMatcher } from './glob'
 import { RulesetDocument, type ExperimentDoc, type GoalDoc, type OperationDoc, type RulesetDoc, type SettingsDoc } from './schema'
@@ -52,6 +52,10 @@ export interface CompiledRuleset {
   included: PathMatcher
   excluded: PathMatcher
   categories: readonly { id: string; matches: PathMatcher }[]
+  /** Names of the saved lists its `$inList` tests read. */
+  listNames?: readonly string[]
+  /** Their contents, filled by the store (`loadLists`) and read at evaluation time. */
+  lists?: Map<string, ReadonlySet<string>>
 }
 
 export type CompileResult = { ok: true; ruleset: CompiledRuleset } | { ok: false; issues: RulesetIssue[] }
@@ -59,6 +63,8 @@ export type CompileResult = { ok: true; ruleset: CompiledRuleset } | { ok: false
 export interface CompileOptions {
   /** Used when the document has no `version` (e.g. a hash of the stored text). */
   fallbackVersion?: string
+  /** Saved lists known up front (`$inList`), e.g. read by the CLI; the store fills them otherwise. */
+  lists?: ReadonlyMap<string, ReadonlySet<string>>
   /** Extra selector check, e.g. the real HTMLRewriter parser inside workerd. */
   checkSelector?: (selector: string) => string | undefined
 }
@@ -201,9 +207,12 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
     const problem = options.checkSelector?.(selector)
     if (problem !== undefined) issues.push({ path, message: problem })
   }
+  const lists = new Map<string, ReadonlySet<string>>(options.lists ?? [])
+  const listNames = new Set<string>()
+  const condOptions: ConditionOptions = { lists, listNames }
   const segments = doc.segments.map((s, i) => ({
     id: s.id,
-    matches: compileCondition(s.when, joinPath('segments', i, 'when'), issues),
+    matches: compileCondition(s.when, joinPath('segments', i, 'when'), issues, condOptions),
   }))
   const placements = doc.placements.map((pl, pi): CompiledPlacement => {
     const base = joinPath('placements', pi)
@@ -218,7 +227,8 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
       variants.set(v.id, { id: v.id, ops })
     })
     const rules = pl.rules.map((r, ri): CompiledRule => {
-      const when = r.when === undefined ? undefined : compileCondition(r.when, joinPath(base, 'rules', ri, 'when'), issues)
+      const when =
+        r.when === undefined ? undefined : compileCondition(r.when, joinPath(base, 'rules', ri, 'when'), issues, condOptions)
       const seg = r.segment
       const matches: Predicate =
         seg === undefined
@@ -247,6 +257,8 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
         id,
         matches: compileGlobs(Array.isArray(g) ? g : [g]),
       })),
+      listNames: [...listNames],
+      lists,
     },
   }
 }

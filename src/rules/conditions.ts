@@ -1,4 +1,5 @@
 import { joinPath, type RulesetIssue } from './errors'
+import { regexPortabilityProblem } from './regex-portable'
 import type { ConditionDoc } from './schema'
 
 /** A compiled condition: pure, synchronous, no allocation beyond the attribute walk. */
@@ -89,8 +90,18 @@ function isScalar(v: unknown): v is Scalar {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
 }
 
-function compare(a: unknown, b: unknown, op: '$gt' | '$gte' | '$lt' | '$lte'): boolean {
-  // Numbers compare as numbers, strings (ISO dates, versions) lexicographically; mixed never match.
+/** A decimal number written as a string (`"10"`, `"-2.5"`), as query parameters and headers are. */
+const NUMERIC_STRING = /^-?\d{1,20}(?:\.\d{1,20})?$/
+
+/**
+ * `$gt`/`$gte`/`$lt`/`$lte`. Numbers compare as numbers, strings (ISO dates, versions)
+ * lexicographically. A number operand also compares numerically with an attribute that is a
+ * decimal number in a string (`request.query.page: { "$gt": 2 }` matches `?page=10`); any other
+ * mix never matches.
+ */
+export function compare(attr: unknown, operand: unknown, op: '$gt' | '$gte' | '$lt' | '$lte'): boolean {
+  const a = typeof operand === 'number' && typeof attr === 'string' && NUMERIC_STRING.test(attr) ? Number(attr) : attr
+  const b = operand
   if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) return false
   switch (op) {
     case '$gt':
@@ -109,7 +120,29 @@ function eq(value: unknown, expected: Scalar): boolean {
   return Array.isArray(value) ? value.includes(expected) : value === expected
 }
 
-function compileTest(test: unknown, path: string, issues: RulesetIssue[]): ((v: unknown) => boolean) | undefined {
+/** Case-insensitive comparison key: Unicode lower case, no locale (`"UTM"` and `"utm"` agree). */
+const fold = (s: string): string => s.toLowerCase()
+
+/** Saved id lists by name, loaded with the ruleset (`$inList`). */
+export type SavedLists = ReadonlyMap<string, ReadonlySet<string>>
+
+export interface ConditionOptions {
+  /** The saved lists `$inList` reads, looked up when a condition is evaluated; a list not in it matches nothing. */
+  lists?: SavedLists
+  /** Collects the names of the lists `$inList` tests refer to. */
+  listNames?: Set<string>
+}
+
+function inSet(set: ReadonlySet<unknown>, v: unknown): boolean {
+  return Array.isArray(v) ? v.some((x) => set.has(x)) : set.has(v)
+}
+
+function compileTest(
+  test: unknown,
+  path: string,
+  issues: RulesetIssue[],
+  options: ConditionOptions = {},
+): ((v: unknown) => boolean) | undefined {
   if (isScalar(test)) return (v) => v !== undefined && eq(v, test)
   if (typeof test !== 'object' || test === null || Array.isArray(test)) {
     issues.push({ path, message: 'a test is a scalar or an operator object' })
@@ -162,13 +195,48 @@ function compileTest(test: unknown, path: string, issues: RulesetIssue[]): ((v: 
         missingPasses = false
         break
       case '$regex': {
-        const problem = regexProblem(arg as string)
+        const problem = regexPortabilityProblem(arg as string) ?? regexProblem(arg as string)
         if (problem !== undefined) {
           issues.push({ path: p, message: problem })
           return undefined
         }
-        const re = new RegExp(arg as string)
+        const flags = (test as { $options?: unknown }).$options === 'i' ? 'i' : ''
+        const re = new RegExp(arg as string, flags)
         checks.push((v) => typeof v === 'string' && re.test(v.slice(0, MAX_REGEX_INPUT)))
+        missingPasses = false
+        break
+      }
+      case '$options':
+        if (!('$regex' in test)) {
+          issues.push({ path: p, message: '$options applies to $regex, which is missing here' })
+          return undefined
+        }
+        break
+      case '$ieq': {
+        const want = fold(String(arg))
+        checks.push((v) =>
+          Array.isArray(v) ? v.some((x) => typeof x === 'string' && fold(x) === want) : typeof v === 'string' && fold(v) === want,
+        )
+        missingPasses = false
+        break
+      }
+      case '$iin': {
+        const set = new Set((arg as string[]).map(fold))
+        const has = (x: unknown) => typeof x === 'string' && set.has(fold(x))
+        checks.push((v) => (Array.isArray(v) ? v.some(has) : has(v)))
+        missingPasses = false
+        break
+      }
+      case '$inList': {
+        const name = String(arg)
+        const lists = options.lists
+        options.listNames?.add(name)
+        // Read at evaluation time: the store fills the lists after compiling and on each refresh.
+        // A list that is not published (yet) matches nothing, like an attribute that is missing.
+        checks.push((v) => {
+          const list = lists?.get(name)
+          return list !== undefined && inSet(list, typeof v === 'number' ? String(v) : v)
+        })
         missingPasses = false
         break
       }
@@ -192,20 +260,25 @@ function compileTest(test: unknown, path: string, issues: RulesetIssue[]): ((v: 
  * Compiles a condition into a predicate over the context. Problems are pushed to `issues`
  * with their path; the returned predicate is then `() => false` and must not be used live.
  */
-export function compileCondition(cond: ConditionDoc, path: string, issues: RulesetIssue[]): Predicate {
+export function compileCondition(
+  cond: ConditionDoc,
+  path: string,
+  issues: RulesetIssue[],
+  options: ConditionOptions = {},
+): Predicate {
   const before = issues.length
   const parts: Predicate[] = []
   for (const [key, test] of Object.entries(cond)) {
     const p = joinPath(path, key)
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(test)) {
-        issues.push({ path: p, message: `${key} takes an array of conditions` })
+      if (!Array.isArray(test) || test.length === 0) {
+        issues.push({ path: p, message: `${key} takes a non-empty array of conditions` })
         continue
       }
-      const subs = test.map((c, i) => compileCondition(c as ConditionDoc, joinPath(p, i), issues))
+      const subs = test.map((c, i) => compileCondition(c as ConditionDoc, joinPath(p, i), issues, options))
       parts.push(key === '$and' ? (ctx) => subs.every((s) => s(ctx)) : (ctx) => subs.some((s) => s(ctx)))
     } else if (key === '$not') {
-      const sub = compileCondition(test as ConditionDoc, p, issues)
+      const sub = compileCondition(test as ConditionDoc, p, issues, options)
       parts.push((ctx) => !sub(ctx))
     } else if (key.startsWith('$')) {
       issues.push({ path: p, message: `unknown logical operator "${key}" (use $and, $or, $not)` })
@@ -215,7 +288,7 @@ export function compileCondition(cond: ConditionDoc, path: string, issues: Rules
         issues.push({ path: p, message: `unknown attribute "${key}": it starts with one of ${[...ATTRIBUTE_ROOTS].join(', ')}` })
         continue
       }
-      const t = compileTest(test, p, issues)
+      const t = compileTest(test, p, issues, options)
       if (t !== undefined) parts.push((ctx) => t(lookup(ctx, keys)))
     }
   }

@@ -26,6 +26,13 @@ const ItemPath = z
 const Scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()])
 const IsoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO date or date-time')
 
+/** A saved list's name (KV key `list:<name>`). */
+export const ListName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'list names are letters, digits, "_", "-", "."')
+
 const OperatorTest = z.strictObject({
   $eq: Scalar.optional(),
   $ne: Scalar.optional(),
@@ -39,6 +46,14 @@ const OperatorTest = z.strictObject({
   $contains: Scalar.optional(),
   $startsWith: z.string().max(1000).optional(),
   $regex: z.string().max(256).optional(),
+  /** Flags of `$regex`: only `i` (case-insensitive). */
+  $options: z.literal('i').optional(),
+  /** Case-insensitive equality with a string (Unicode lower case, no locale). */
+  $ieq: z.string().max(1000).optional(),
+  /** Case-insensitive `$in` over strings. */
+  $iin: z.array(z.string().max(1000)).max(1000).optional(),
+  /** Membership in a saved id list (KV key `list:<name>`, published with the admin API or CLI). */
+  $inList: ListName.optional(),
 })
 
 /** A test on one attribute: a scalar (equality) or an operator object. */
@@ -55,8 +70,8 @@ export interface ConditionDoc {
 export const Condition: z.ZodType<ConditionDoc> = z.lazy(() =>
   z
     .object({
-      $and: z.array(Condition).max(100).optional(),
-      $or: z.array(Condition).max(100).optional(),
+      $and: z.array(Condition).min(1, '$and needs at least one condition').max(100).optional(),
+      $or: z.array(Condition).min(1, '$or needs at least one condition (an empty $or would never match)').max(100).optional(),
       $not: Condition.optional(),
     })
     .catchall(AttributeTest),

@@ -1,6 +1,7 @@
 import { logError, logWarn } from '../util/log'
 import { timeout } from '../util/timing'
 import { compileRulesetText, htmlRewriterSelectorCheck, type CompiledRuleset } from './compile'
+import { type ListCache, loadLists } from './lists'
 
 /** KV key of the active ruleset (SPEC 3). */
 export const RULESET_KEY = 'ruleset'
@@ -39,6 +40,8 @@ interface IsolateState {
   fetchedAt: number
   lastOutcome: RulesetSource
   inflight?: Promise<void>
+  /** Saved lists (`$inList`) as last read, by name. */
+  lists?: ListCache
 }
 
 // One state per KV binding object, per isolate: workerd hands every request the same `env`.
@@ -60,9 +63,11 @@ async function refresh(kv: KVNamespace, state: IsolateState): Promise<void> {
       return
     }
     if (text === state.text) {
+      // Unchanged: compile nothing; saved lists may have changed, so they are read again.
+      if (state.ruleset !== undefined) await Promise.race([loadLists(kv, state.ruleset, (state.lists ??= new Map())), t.promise])
       state.lastOutcome = 'kv'
       return
-    } // unchanged: compile nothing
+    }
     if (text.length > MAX_RULESET_CHARS) {
       state.lastOutcome = 'invalid'
       logWarn('ruleset_too_large', { bytes: text.length, max: MAX_RULESET_CHARS, keptVersion: state.ruleset?.version })
@@ -84,6 +89,9 @@ async function refresh(kv: KVNamespace, state: IsolateState): Promise<void> {
       })
       return // keep the last good ruleset
     }
+    // Its lists first, so that a new ruleset never goes live without them.
+    // A hung list read is bounded by the refresh timeout like the ruleset read.
+    await Promise.race([loadLists(kv, result.ruleset, (state.lists ??= new Map())), t.promise])
     state.text = text
     state.ruleset = result.ruleset
     state.lastOutcome = 'kv'

@@ -1,3 +1,4 @@
+import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -18,7 +19,7 @@ async function login(page: Page): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
-  worker = await startWorker(8833, 8834)
+  worker = await startWorker(9333, 9334)
   // The demo ruleset, published the way a site owner would (admin API).
   const res = await fetch(`${worker.url}/__veneer/api/ruleset`, {
     method: 'PUT',
@@ -27,7 +28,7 @@ beforeAll(async () => {
   })
   expect(res.status).toBe(200)
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
   })
 })

@@ -1,3 +1,4 @@
+import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -82,7 +83,7 @@ beforeAll(async () => {
   worker.stderr?.on('data', (d: Buffer) => (log += d.toString()))
   await waitForHealth(60_000)
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
   })
 })

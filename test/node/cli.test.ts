@@ -330,3 +330,39 @@ exports.getPlatformProxy = (options) => {
     expect(JSON.parse(list.stdout).versions).toHaveLength(1)
   }, 120_000)
 })
+
+describe('veneer lists push', () => {
+  it('publishes a saved list through the admin API; an invalid one exits 1', async () => {
+    const ok = await veneer(
+      ['lists', 'push', 'beta', file('beta.txt', '# testers\nacct-1\nacct-2\nacct-1\n'), '--remote'],
+      remote(),
+    )
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toContain('published list beta (2 ids)')
+    const kv = await worker.mf.getKVNamespace('RULES')
+    expect(await kv.get('list:beta')).toBe('["acct-1","acct-2"]')
+    const bad = await veneer(['lists', 'push', 'beta', file('bad.json', '[true]'), '--remote'], remote())
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('item 0 is not an id')
+  })
+})
+
+describe('saved lists on the local state', () => {
+  it('lists push --local, then explain --local reads the list with the ruleset', async () => {
+    const state = join(dir, 'state-lists')
+    const local = ['--local', '--persist-to', state, '--config', join(root, 'wrangler.toml')]
+    const doc = JSON.parse(demoText)
+    doc.segments.push({ id: 'beta', when: { 'profile.account': { $inList: 'beta-testers' } } })
+    doc.placements[1].rules.unshift({ segment: 'beta', variant: 'tablet' })
+    expect((await veneer(['push', file('lists-doc.json', doc), ...local])).code).toBe(0)
+    const pushed = await veneer(['lists', 'push', 'beta-testers', file('beta.txt', 'acct-1\nacct-42\n'), ...local])
+    expect(pushed.code, pushed.stderr).toBe(0)
+    expect(pushed.stdout).toContain('published list beta-testers (2 ids) to local KV')
+    const ctx = file('ctx-beta.json', { path: '/', profile: { account: 'acct-42' }, consent: { personalization: true } })
+    const r = await veneer(['explain', ctx, '--json', ...local])
+    expect(r.code, r.stderr).toBe(0)
+    const trace = JSON.parse(r.stdout)
+    expect(trace.segments.find((s: { id: string }) => s.id === 'beta')?.matched).toBe(true)
+    expect(trace.placements.find((p: { placement: string }) => p.placement === 'promo-bar')?.variant).toBe('tablet')
+  }, 180_000)
+})

@@ -34,3 +34,17 @@ describe('schema/ruleset.schema.json', () => {
     }
   })
 })
+
+describe('$regex verdicts in Node agree with workerd (test/core/operators.test.ts)', () => {
+  const { cases } = JSON.parse(readFileSync(join(root, 'test/fixtures/regex-portability.json'), 'utf8')) as {
+    cases: [string, string | null][]
+  }
+  const loaded = loadTs(join(root, 'src/admin/validate.ts'))
+  it.each(cases)('%s → %s', async (pattern, verdict) => {
+    const { validateDocument } = await loaded
+    const doc = { segments: [{ id: 's', when: { 'request.path': { $regex: pattern } } }] }
+    const v = validateDocument(doc)
+    if (verdict === null) expect(v.issues ?? []).toEqual([])
+    else expect(v.issues.map((i: { message: string }) => i.message).join('\n')).toContain(verdict)
+  })
+})

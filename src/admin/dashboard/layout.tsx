@@ -46,19 +46,25 @@ summary{cursor:pointer;font-weight:600}
 .login{max-width:26rem;margin:12vh auto}
 `
 
+/** Standards mode in every browser: JSX cannot write a doctype, so every page shell starts with this. */
+export const DOCTYPE = raw('<!doctype html>')
+
 /** The HTML shell of every dashboard page. */
 export function Layout({ title, children }: { title: string; children: Child }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{title}</title>
-        <style>{raw(CSS)}</style>
-      </head>
-      <body>{children}</body>
-    </html>
+    <>
+      {DOCTYPE}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="robots" content="noindex" />
+          <title>{title}</title>
+          <style>{raw(CSS)}</style>
+        </head>
+        <body>{children}</body>
+      </html>
+    </>
   )
 }
 

@@ -10,6 +10,14 @@ import type { VersionEntry } from '../versions'
 import { Layout } from './layout'
 import { Csrf, Preview, type PreviewForm } from './preview'
 import { ResultsView } from './results'
+import { readableTime } from './time'
+
+/** A stored time, readable, with the exact ISO value as its `datetime` and tooltip. */
+const Time = ({ iso }: { iso: string }) => (
+  <time datetime={iso} title={iso}>
+    {readableTime(iso) ?? iso}
+  </time>
+)
 
 export interface DashboardProps {
   csrf: string
@@ -247,9 +255,11 @@ function History({ csrf, history }: { csrf: string; history: DashboardProps['his
                   {v.version === history.active ? <span class="chip on">active</span> : null}
                 </td>
                 <td>
-                  {v.publishedAt === '' ? 'unknown' : v.publishedAt.replace('T', ' ').slice(0, 19)}
+                  {v.publishedAt === '' ? 'unknown' : <Time iso={v.publishedAt} />}
                   {v.activatedAt === undefined ? null : (
-                    <div class="muted">rolled back to at {v.activatedAt.replace('T', ' ').slice(0, 19)}</div>
+                    <div class="muted">
+                      rolled back to <Time iso={v.activatedAt} />
+                    </div>
                   )}
                 </td>
                 <td>{(v.size / 1024).toFixed(1)} KB</td>
