@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 
 const visitors = process.argv[2] ?? '1000000'
-const child = spawn('npx', ['vitest', 'run', '-c', 'bench/vitest.measure-load.config.ts'], {
+const child = spawn('npx', ['vitest', 'run', '-c', 'scripts/vitest.measure-load.config.ts'], {
   stdio: 'inherit',
   env: { ...process.env, LOAD_VISITORS: visitors },
 })

@@ -14,5 +14,5 @@ describe('load through the queue consumer (small version of scripts/measure-load
     // 14 days × 3 arms × (exposure + 2 goals) × 4 segment rows at most.
     expect(f.rowsStored).toBeLessThanOrEqual(14 * 3 * 3 * 4 + 3 * 3 * 4)
     expect(f.messages).toBeLessThan(f.events / 10)
-  }, 120_000)
+  }, 300_000)
 })

@@ -19,7 +19,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ['bench/measure-load.test.ts'],
+      include: ['test/measure/load-full.ts'],
       setupFiles: ['./test/setup/d1.ts'],
       testTimeout: 3_600_000,
     },

@@ -1,8 +1,8 @@
 import { env as workersEnv } from 'cloudflare:workers'
 import { expect, it, vi } from 'vitest'
-import type { Env } from '../src/env'
-import { clearTables } from '../test/measure/helpers'
-import { runLoad } from '../test/measure/load'
+import type { Env } from '../../src/env'
+import { clearTables } from './helpers'
+import { runLoad } from './load'
 
 const env = workersEnv as unknown as Env & { DB: D1Database; LOAD_VISITORS: string }
 
