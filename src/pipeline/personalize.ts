@@ -134,12 +134,14 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
 
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
-    const body = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key).body : undefined
+    const rewritten = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key) : undefined
+    // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
+    const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {
       state: veneerState,
-      timing: timing(veneerState),
+      timing: [...timing(veneerState), ...pathTiming],
       cookies,
-      body,
+      body: rewritten?.body,
       qa,
       trace: qa === undefined ? undefined : traceOf(decision, qa),
     })

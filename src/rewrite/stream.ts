@@ -7,12 +7,12 @@ import { pageKind, rememberPage } from './known'
 /**
  * The byte path (issue 16, docs/performance.md). Two ways through, both streaming:
  *
- * - **native**, for pages known `plain`: the origin body goes into `HTMLRewriter.transform` and
- *   out to the visitor inside the runtime, with no JavaScript per chunk. Two handlers (`select`,
- *   `frameset`) only note that the page needs the guard from now on.
- * - **guarded**, for every other page (first seen, or known to hold `<select>`/`<frameset>`/a huge
- *   token): JavaScript reads the origin in 64 KB pieces and scans each (src/rewrite/guard.ts)
- *   before the rewriter gets it. Where lol-html could fail, the rewriter's input is ended there:
+ * - **native**, for pages known `plain` (the guard found nothing lol-html could fail on, the last
+ *   time, within `PLAIN_TTL_MS`): the origin body goes into `HTMLRewriter.transform` and out
+ *   to the visitor inside the runtime, with no JavaScript per chunk.
+ * - **guarded**, for every other page (first seen in this isolate, known to need the guard, or
+ *   plain too long ago): JavaScript reads the origin in 64 KB pieces and scans each
+ *   (src/rewrite/guard.ts) before the rewriter gets it. Where lol-html could fail, the rewriter's input is ended there:
  *   the rewriter finishes (everything it was given comes out rewritten) and the rest of the origin
  *   body follows untouched. Whole page, each byte once.
  */
@@ -23,17 +23,7 @@ export interface RewriteResult {
   path: BytePath
 }
 
-/** The guard's handlers: they change nothing, they only mark the page for the guarded path. */
-function markOnRisk(rewriter: HTMLRewriter, key: string): HTMLRewriter {
-  const mark = {
-    element() {
-      rememberPage(key, 'guarded')
-    },
-  }
-  return rewriter.on('select', mark).on('frameset', mark)
-}
-
-/** Whether the native path may carry this page (a page known plain, not over the size guard). */
+/** The path for a page: native only when it is known plain. */
 export function choosePath(key: string): BytePath {
   return pageKind(key) === 'plain' ? 'native' : 'guarded'
 }
@@ -45,7 +35,7 @@ export function choosePath(key: string): BytePath {
  */
 export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): RewriteResult {
   if (choosePath(key) === 'native') {
-    const out = markOnRisk(rewriter, key).transform(new Response(body)).body
+    const out = rewriter.transform(new Response(body)).body
     return { body: out ?? body, path: 'native' }
   }
   return { body: guarded(body, rewriter, key), path: 'guarded' }
@@ -55,7 +45,6 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
   const source = chunkReader(body)
   let pending: Uint8Array = new Uint8Array(0)
   let from = 0
-  let marker = false
   let stopped: { reason: StopReason; rest: Uint8Array } | undefined
   let sourceError: { error: unknown } | undefined
   let sourceDone = false
@@ -74,7 +63,6 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
         const final = next.done
         const buf = final ? pending : pending.length === 0 ? next.value : concatBytes([pending, next.value])
         const scan = scanForRisk(buf, final, from)
-        marker ||= scan.marker
         if (scan.feed > 0) controller.enqueue(buf.subarray(0, scan.feed))
         if (scan.stop !== undefined) {
           stopped = { reason: scan.stop, rest: buf.subarray(scan.feed) }
@@ -125,7 +113,8 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
         }
         rewriting = false
         if (stopped === undefined) {
-          if (sourceDone) rememberPage(key, marker ? 'guarded' : 'plain')
+          // Nothing it could fail on (a benign `<select>` is fine): the native path from now on.
+          if (sourceDone) rememberPage(key, 'plain')
           controller.close()
           return
         }
