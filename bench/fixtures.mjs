@@ -41,7 +41,7 @@ function card(i) {
 }
 
 /** A product listing page of about `bytes` bytes (UTF-8), with the ten personalized regions at the top. */
-export function benchPage(bytes, { select = false } = {}) {
+export function benchPage(bytes, { select = false, ambiguous = false } = {}) {
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop: new arrivals</title><link rel="stylesheet" href="/assets/site.css"><link rel="preload" href="/assets/font.woff2" as="font" crossorigin>
@@ -65,6 +65,10 @@ export function benchPage(bytes, { select = false } = {}) {
     parts.push(c)
     size += c.length
   }
+  // `ambiguous`: a `<select>` lol-html cannot parse (a `<noscript>` in it) after the product grid,
+  // below every personalized region: the guard stops the rewrite there on every view, so this
+  // page always takes the guarded byte path. The floor would cut it short.
+  if (ambiguous) parts.push('<select name="size"><option>S</option><noscript>Pick a size</noscript></select>\n')
   parts.push('</main>', tail)
   return parts.join('')
 }

@@ -9,6 +9,7 @@ export const SLOW = { chunks: 10, intervalMs: 100 }
 export function startOrigin(port) {
   const pages = new Map(Object.entries(PAGES).map(([name, bytes]) => [`/page-${name}`, Buffer.from(benchPage(bytes))]))
   pages.set('/page-100KB-select', Buffer.from(benchPage(100_000, { select: true })))
+  pages.set('/page-100KB-guarded', Buffer.from(benchPage(100_000, { ambiguous: true })))
   const slow = Buffer.from(benchPage(100_000))
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]

@@ -56,6 +56,11 @@ export function pageKind(key: string, now = Date.now()): PageKind {
   return k.kind
 }
 
+/** Whether anything (unexpired or not) is remembered of a page in this isolate. */
+export function pageKnown(key: string): boolean {
+  return known.has(key)
+}
+
 export function rememberPage(key: string, kind: PageKind, now = Date.now()): void {
   if (known.get(key)?.kind === 'failed' && kind !== 'failed') return // a failure outranks a later guess
   known.delete(key) // re-inserted last: the map's order is least recently learned first

@@ -2,7 +2,7 @@ import { concatBytes } from '../util/bytes'
 import { logError, logWarn } from '../util/log'
 import { chunkReader } from './chunks'
 import { scanForRisk, type StopReason } from './guard'
-import { pageKind, rememberPage } from './known'
+import { pageKind, pageKnown, rememberPage } from './known'
 
 /**
  * The byte path (issue 16, docs/performance.md). Two ways through, both streaming:
@@ -43,6 +43,7 @@ export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRe
 
 function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): ReadableStream<Uint8Array> {
   const source = chunkReader(body)
+  const firstSeen = !pageKnown(key)
   let pending: Uint8Array = new Uint8Array(0)
   let from = 0
   let stopped: { reason: StopReason; rest: Uint8Array } | undefined
@@ -120,7 +121,8 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
         }
         // The rewriter had everything up to the stop and wrote it all; the rest goes out as is.
         rememberPage(key, 'guarded')
-        logWarn('rewrite_stopped_early', { reason: stopped.reason })
+        // Once per page and isolate: a page that always needs the guard would log every view.
+        if (firstSeen) logWarn('rewrite_stopped_early', { reason: stopped.reason })
         if (stopped.rest.length > 0) {
           controller.enqueue(stopped.rest)
           return
