@@ -134,7 +134,15 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
 
     const plan = planRewrite(ruleset, decision.placements, ctx)
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
-    const rewritten = plan.size > 0 ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan), key) : undefined
+    const rewritten =
+      plan.size > 0
+        ? rewriteStream(
+            origin.body as ReadableStream<Uint8Array>,
+            rewriterFor(plan),
+            key,
+            origin.headers.get('content-type') ?? undefined,
+          )
+        : undefined
     // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
     const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {

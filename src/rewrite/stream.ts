@@ -33,15 +33,27 @@ export function choosePath(key: string): BytePath {
  * (see above). `key` is the page's {@link pageKey}. An origin body that fails mid-stream fails the
  * response the same way (nothing is invented, the page is not blamed).
  */
-export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): RewriteResult {
+export function rewriteStream(
+  body: ReadableStream<Uint8Array>,
+  rewriter: HTMLRewriter,
+  key: string,
+  contentType = 'text/html; charset=utf-8',
+): RewriteResult {
+  // The rewriter reads the charset from the Content-Type: text it inserts is encoded in it.
+  const init = { headers: { 'content-type': contentType } }
   if (choosePath(key) === 'native') {
-    const out = rewriter.transform(new Response(body)).body
+    const out = rewriter.transform(new Response(body, init)).body
     return { body: out ?? body, path: 'native' }
   }
-  return { body: guarded(body, rewriter, key), path: 'guarded' }
+  return { body: guarded(body, rewriter, key, init), path: 'guarded' }
 }
 
-function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): ReadableStream<Uint8Array> {
+function guarded(
+  body: ReadableStream<Uint8Array>,
+  rewriter: HTMLRewriter,
+  key: string,
+  init: ResponseInit,
+): ReadableStream<Uint8Array> {
   const source = chunkReader(body)
   const firstSeen = !pageKnown(key)
   let pending: Uint8Array = new Uint8Array(0)
@@ -84,7 +96,7 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
     cancel() {},
   })
 
-  const transformed = rewriter.transform(new Response(feed)).body
+  const transformed = rewriter.transform(new Response(feed, init)).body
   if (transformed === null) return body
   const out = chunkReader(transformed)
   let rewriting = true
