@@ -5,6 +5,7 @@
 //   npm run bench                  everything (about 6 minutes)
 //   npm run bench -- --rounds-ab 7 interleaved rounds of the side-by-side comparison (default 5)
 //   npm run bench -- --skip-load   without the 200-connection load rounds
+//   npm run bench -- --only ab     only the side-by-side rounds, TTFB, slow origin, KV stalled, request input
 //   npm run bench -- --only load   (or npm run bench:load) only the load rounds
 //   npm run bench -- --only scale  only the decision-time scale test (Node, no Workers)
 //   npm run bench -- --quick       short runs, to check the bench itself works
