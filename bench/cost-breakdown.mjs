@@ -1,5 +1,5 @@
 // `node bench/cost-breakdown.mjs [page ...]`: where the Veneer Worker's CPU goes. Runs variants
-// of the Workers one at a time (each its own workerd process on port 8846) against the bench
+// of the Workers one at a time (each its own workerd process on port 9148) against the bench
 // origin and prints workerd CPU per request (from /proc, sequential requests). See
 // docs/performance.md, "Where the CPU goes".
 import { readdirSync, readFileSync } from 'node:fs'
@@ -9,8 +9,8 @@ import { closeAgent, timedGet } from './measure.mjs'
 import { startOrigin } from './origin.mjs'
 import { bundleVeneer, cpuMs } from './workers.mjs'
 
-const PORT = 8846
-const ORIGIN = 'http://127.0.0.1:8841'
+const PORT = 9148
+const ORIGIN = 'http://127.0.0.1:9141'
 const SELECTORS = [...new Set(benchRuleset().placements.map((p) => p.selector))]
 
 function workerdChildren() {
@@ -39,7 +39,7 @@ const passthrough = `export default { fetch(request, env) { const u = new URL(re
 
 async function main() {
   const pages = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['/page-20KB', '/page-100KB', '/page-1MB']
-  const origin = await startOrigin(8841)
+  const origin = await startOrigin(9141)
   const code = await bundleVeneer()
   const veneer = (ruleset) => ({
     modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: code }],

@@ -41,7 +41,7 @@ function card(i) {
 }
 
 /** A product listing page of about `bytes` bytes (UTF-8), with the ten personalized regions at the top. */
-export function benchPage(bytes) {
+export function benchPage(bytes, { select = false, ambiguous = false } = {}) {
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop: new arrivals</title><link rel="stylesheet" href="/assets/site.css"><link rel="preload" href="/assets/font.woff2" as="font" crossorigin>
@@ -53,13 +53,22 @@ export function benchPage(bytes) {
 <footer><p class="legal">© Shop Inc.</p></footer>
 <script src="/assets/app.js" defer></script></body></html>
 `
-  const parts = [head, slots(), '<main class="grid">\n']
+  // `select`: a sort dropdown, as most listing pages have: such a page always takes the guarded
+  // byte path (src/rewrite/stream.ts).
+  const sort = select
+    ? '<form class="sort"><select name="sort"><option>Price</option><option>Newest</option></select></form>\n'
+    : ''
+  const parts = [head, slots(), sort, '<main class="grid">\n']
   let size = parts.join('').length + tail.length + 8
   for (let i = 0; size < bytes; i++) {
     const c = card(i)
     parts.push(c)
     size += c.length
   }
+  // `ambiguous`: a `<select>` lol-html cannot parse (a `<noscript>` in it) after the product grid,
+  // below every personalized region: the guard stops the rewrite there on every view, so this
+  // page always takes the guarded byte path. The floor would cut it short.
+  if (ambiguous) parts.push('<select name="size"><option>S</option><noscript>Pick a size</noscript></select>\n')
   parts.push('</main>', tail)
   return parts.join('')
 }
@@ -138,5 +147,47 @@ export function benchRuleset({ segments: nSeg = 50, placements: nPl = 10, budget
     segments,
     placements,
     goals: [{ id: 'purchase', event: 'purchase' }],
+  }
+}
+
+/** Attribute values miniflare gives the bench visitor (its placeholder `cf`, a desktop Chrome). */
+export const BENCH_VISITOR = { 'geo.city': 'Austin', 'geo.country': 'US', 'device.type': 'desktop' }
+
+/**
+ * The floor's operations for a bench ruleset: per selector, what Veneer applies for the bench
+ * visitor (the variant its matching rule picks, placeholders filled), in placement order. The
+ * bench checks that the floor's page and Veneer's are the same bytes.
+ */
+export function floorOps(ruleset) {
+  const fill = (v) => v.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (_, k) => BENCH_VISITOR[k] ?? '')
+  const bySelector = new Map()
+  for (const [p, pl] of ruleset.placements.entries()) {
+    if (!pl.paths.includes('/page*')) continue
+    const variant = pl.variants.find((v) => v.id === pl.rules[pl.rules.length - 1].variant)
+    const list = bySelector.get(pl.selector) ?? []
+    for (const op of variant.ops) {
+      if (op.op === 'addClass') list.push({ op: 'addClass', className: op.value })
+      else if (op.op === 'setAttr') list.push({ op: 'setAttr', name: op.name, value: fill(op.value) })
+      else list.push({ op: op.op, value: fill(op.value) })
+    }
+    bySelector.set(pl.selector, list)
+    void p
+  }
+  return [...bySelector]
+}
+
+/**
+ * The bench ruleset with every placement moved off the bench pages (Veneer decides, then leaves
+ * the page alone: `x-veneer: generic`), plus one placement on `/*\/*\/*\/*.html`, the glob the
+ * slash-bomb path is measured against.
+ */
+export function aloneRuleset(ruleset) {
+  return {
+    ...ruleset,
+    version: `${ruleset.version}-alone`,
+    placements: [
+      ...ruleset.placements.map((p) => ({ ...p, paths: ['/elsewhere/*'] })),
+      { ...ruleset.placements[0], id: 'pl-deep', paths: ['/*/*/*/*.html'], selector: '#never-on-the-page' },
+    ],
   }
 }

@@ -102,3 +102,81 @@ export async function ttfbLoop(url, { n = 100, warmup = 10 } = {}) {
 export function closeAgent() {
   agent.destroy()
 }
+
+/**
+ * `n` GETs of `url`, `concurrency` at a time on kept-alive connections: per-request time to the
+ * last byte (p50, p99), requests per second of wall time, and the workerd process's CPU per
+ * request (`pid`). What the interleaved rounds compare between Workers.
+ */
+export async function burst(url, { n = 300, concurrency = 8, pid, warmup = 16 } = {}) {
+  const burstAgent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
+  const get = () =>
+    new Promise((resolve, reject) => {
+      const t0 = process.hrtime.bigint()
+      const req = http.get(url, { agent: burstAgent, headers: HEADERS }, (res) => {
+        let bytes = 0
+        res.on('data', (d) => {
+          bytes += d.length
+        })
+        res.on('end', () =>
+          resolve({
+            ms: Number(process.hrtime.bigint() - t0) / 1e6,
+            bytes,
+            status: res.statusCode,
+            xVeneer: res.headers['x-veneer'],
+          }),
+        )
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+    })
+  const run = async (count, times) => {
+    let next = 0
+    let last
+    const worker = async () => {
+      while (next < count) {
+        next++
+        const r = await get()
+        times?.push(r.ms)
+        last = r
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+    return last
+  }
+  await run(warmup)
+  const times = []
+  const cpu0 = pid === undefined ? undefined : cpuMs(pid)
+  const t0 = process.hrtime.bigint()
+  const last = await run(n, times)
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+  const cpu1 = pid === undefined ? undefined : cpuMs(pid)
+  burstAgent.destroy()
+  times.sort((a, b) => a - b)
+  return {
+    n,
+    concurrency,
+    bytes: last?.bytes,
+    xVeneer: last?.xVeneer,
+    p50Ms: round(percentile(times, 50), 3),
+    p99Ms: round(percentile(times, 99), 3),
+    rps: round((n / wallMs) * 1000, 1),
+    cpuMsPerRequest: cpu0 === undefined ? undefined : round((cpu1 - cpu0) / n, 3),
+  }
+}
+
+/** One GET's full body, as text (for comparing two Workers' pages byte for byte). */
+export function getText(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { ...HEADERS, ...headers } }, (res) => {
+        const parts = []
+        res.on('data', (d) => parts.push(d))
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(parts).toString('latin1') }),
+        )
+        res.on('error', reject)
+      })
+      .on('error', reject)
+  })
+}

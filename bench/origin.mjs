@@ -8,10 +8,13 @@ export const SLOW = { chunks: 10, intervalMs: 100 }
 
 export function startOrigin(port) {
   const pages = new Map(Object.entries(PAGES).map(([name, bytes]) => [`/page-${name}`, Buffer.from(benchPage(bytes))]))
+  pages.set('/page-100KB-select', Buffer.from(benchPage(100_000, { select: true })))
+  pages.set('/page-100KB-guarded', Buffer.from(benchPage(100_000, { ambiguous: true })))
   const slow = Buffer.from(benchPage(100_000))
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
-    const body = pages.get(path)
+    // `/bomb…`: the 20 KB page at any path, for the request-input timings (slash bomb).
+    const body = pages.get(path) ?? (path.startsWith('/bomb') ? pages.get('/page-20KB') : undefined)
     if (body !== undefined) {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',

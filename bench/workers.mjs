@@ -1,8 +1,11 @@
-// Builds and starts the two Workers under test, each in its own Miniflare instance (so each
-// runs in its own workerd process, whose CPU time and memory can be read from /proc):
-// the Veneer Worker (src/worker.ts, bundled with esbuild) and a passthrough Worker.
+// Builds and starts the Workers under test, each in its own Miniflare instance (so each runs in
+// its own workerd process, whose CPU time and memory can be read from /proc): the passthrough,
+// the floor (a bare HTMLRewriter applying the same changes as Veneer), Veneer (src/worker.ts,
+// bundled with esbuild) with and without DB and EVENTS bound, Veneer with a ruleset that leaves
+// the bench pages alone, and Veneer behind a stalled KV.
 import { bundleWorker } from '../scripts/bundle-worker.mjs'
 import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
 
 const COMPAT_DATE = '2026-04-20' // wrangler.toml
@@ -34,6 +37,55 @@ export default {
     return veneer.fetch(request, { ...env, RULES: stalled }, ctx)
   },
 }`
+
+/**
+ * The floor (SPEC 11): fetch the page, apply `ops` (selector → the operations Veneer applies for
+ * the bench visitor, values filled) with HTMLRewriter, and nothing else: no decision, no cookie,
+ * no JavaScript in the byte path. The operations are written as src/rewrite/apply.ts applies them.
+ */
+export function floorScript(ops) {
+  return `const OPS = ${JSON.stringify(ops)}
+function classes(el) { return (el.getAttribute('class') ?? '').split(/\\s+/).filter((c) => c !== '') }
+function apply(el, op) {
+  switch (op.op) {
+    case 'setText': el.setInnerContent(op.value, { html: false }); break
+    case 'setHtml': el.setInnerContent(op.value, { html: true }); break
+    case 'append': el.append(op.value, { html: true }); break
+    case 'setAttr': el.setAttribute(op.name, op.value); break
+    case 'addClass': { const l = classes(el); if (!l.includes(op.className)) el.setAttribute('class', [...l, op.className].join(' ')); break }
+    default: throw new Error('floor: unsupported op ' + op.op)
+  }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url)
+    const headers = new Headers(request.headers)
+    headers.set('accept-encoding', 'gzip, br')
+    const res = await fetch(env.ORIGIN_URL + url.pathname + url.search, { method: request.method, headers, redirect: 'manual' })
+    const rw = new HTMLRewriter()
+    for (const [selector, list] of OPS) rw.on(selector, { element(el) { for (const op of list) apply(el, op) } })
+    return rw.transform(res)
+  },
+}`
+}
+
+/** The D1 migrations, applied statement by statement (what `wrangler d1 migrations apply` does). */
+async function migrate(db) {
+  const dir = join(import.meta.dirname, '..', 'migrations')
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    const sql = readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('--'))
+      .join('\n')
+    const statements = sql
+      .split(';')
+      .map((x) => x.trim())
+      .filter((x) => x !== '')
+    await db.batch(statements.map((x) => db.prepare(x)))
+  }
+}
 
 export async function bundleVeneer() {
   return bundleWorker()
@@ -78,33 +130,51 @@ async function start(name, options) {
   return { name, mf, url: url.href.replace(/\/$/, ''), pid }
 }
 
-/** Starts the passthrough, Veneer and Veneer-with-stalled-KV Workers on the given ports. */
-export async function startWorkers({ originUrl, ports, rulesetText, stallMs = 2000 }) {
+/**
+ * Starts every Worker of the bench on its port. `rulesets`: `veneer` (the bench ruleset) and
+ * `alone` (one that leaves the bench pages alone); `floorOps`: the floor's operations.
+ */
+export async function startWorkers({ originUrl, ports, rulesets, floorOps, stallMs = 2000 }) {
   const veneerCode = await bundleVeneer()
   const bindings = { ORIGIN_URL: originUrl, ...SECRETS }
+  const veneerModules = [{ type: 'ESModule', path: 'veneer.mjs', contents: veneerCode }]
   const passthrough = await start('passthrough', { port: ports.passthrough, modules: true, script: PASSTHROUGH, bindings })
-  const veneer = await start('veneer', {
-    port: ports.veneer,
-    modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: veneerCode }],
+  const floor = await start('floor', { port: ports.floor, modules: true, script: floorScript(floorOps), bindings })
+  const veneer = await start('veneer', { port: ports.veneer, modules: veneerModules, bindings, kvNamespaces: ['RULES'] })
+  const bound = await start('veneer+DB+EVENTS', {
+    port: ports.bound,
+    modules: veneerModules,
+    bindings,
+    kvNamespaces: ['RULES'],
+    d1Databases: ['DB'],
+    queueProducers: { EVENTS: { queueName: 'veneer-events' } },
+    queueConsumers: { 'veneer-events': { maxBatchSize: 100, maxBatchTimeout: 5, maxRetries: 5 } },
+  })
+  await migrate(await bound.mf.getD1Database('DB'))
+  const alone = await start('veneer (page left alone)', {
+    port: ports.alone,
+    modules: veneerModules,
     bindings,
     kvNamespaces: ['RULES'],
   })
   const stalled = await start('veneer-kv-stalled', {
     port: ports.stalled,
-    modules: [
-      { type: 'ESModule', path: 'wrapper.mjs', contents: STALLED_KV_WRAPPER },
-      { type: 'ESModule', path: 'veneer.mjs', contents: veneerCode },
-    ],
+    modules: [{ type: 'ESModule', path: 'wrapper.mjs', contents: STALLED_KV_WRAPPER }, ...veneerModules],
     bindings: { ...bindings, STALL_MS: String(stallMs) },
     kvNamespaces: ['RULES'],
   })
-  for (const w of [veneer, stalled]) await (await w.mf.getKVNamespace('RULES')).put('ruleset', rulesetText)
+  for (const w of [veneer, bound, stalled]) await (await w.mf.getKVNamespace('RULES')).put('ruleset', rulesets.veneer)
+  await (await alone.mf.getKVNamespace('RULES')).put('ruleset', rulesets.alone)
+  const all = [passthrough, floor, veneer, bound, alone, stalled]
   return {
     passthrough,
+    floor,
     veneer,
+    bound,
+    alone,
     stalled,
     async dispose() {
-      for (const w of [passthrough, veneer, stalled]) await w.mf.dispose()
+      for (const w of all) await w.mf.dispose()
     },
   }
 }

@@ -149,15 +149,22 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
     const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined
-    const body =
+    const rewritten =
       plan.size > 0 || badge !== undefined
-        ? rewriteStream(origin.body as ReadableStream<Uint8Array>, rewriterFor(plan, { bodyEnd: badge }), key).body
+        ? rewriteStream(
+            origin.body as ReadableStream<Uint8Array>,
+            rewriterFor(plan, { bodyEnd: badge }),
+            key,
+            origin.headers.get('content-type') ?? undefined,
+          )
         : undefined
+    // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
+    const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {
       state: veneerState,
-      timing: timing(veneerState),
+      timing: [...timing(veneerState), ...pathTiming],
       cookies,
-      body,
+      body: rewritten?.body,
       qa,
       trace: qa === undefined ? undefined : traceOf(decision, qa),
     })

@@ -24,6 +24,7 @@ const LT = 0x3c
 const GT = 0x3e
 const SLASH = 0x2f
 const BANG = 0x21
+const QUESTION = 0x3f
 const EQ = 0x3d
 const DQ = 0x22
 const SQ = 0x27
@@ -106,7 +107,8 @@ function selectVerdict(buf: Uint8Array, lt: number, final: boolean): SelectVerdi
     const q = buf.indexOf(LT, j)
     if (q < 0 || q + 1 >= buf.length) return more
     const c = buf[q + 1] as number
-    if (c === BANG) return { kind: 'risky' }
+    // `<!…>` (comments, CDATA) and `<?…>` (a bogus comment to the tokenizer) can hide `</select>`.
+    if (c === BANG || c === QUESTION) return { kind: 'risky' }
     if (c === SLASH) {
       const name = nameAt(buf, q + 2)
       if (name === undefined) return more

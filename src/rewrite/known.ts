@@ -1,8 +1,8 @@
 /**
- * What this isolate has learned about pages, by key (see {@link pageKey}): `plain` pages (no
- * `<select>`, no `<frameset>`, no huge token last time) are rewritten on the native path; every
- * other page — one never seen, one that had any of those — takes the guarded path, which cannot
- * fail. `failed`: the rewriter failed on the page anyway (a case the guard does not foresee): it is
+ * What this isolate has learned about pages, by key (see {@link pageKey}): `plain` pages (the
+ * guard found nothing lol-html could fail on, last time) are rewritten on the native path; every
+ * other page — one never seen, or one where the guard stopped the rewrite — takes the guarded
+ * path, which cannot fail. `failed`: the rewriter failed on the page anyway (a case the guard does not foresee): it is
  * passed through untouched for a while (`x-veneer: bypass`).
  *
  * Knowledge is per isolate and bounded; being wrong costs CPU, never bytes, except in one case
@@ -54,6 +54,11 @@ export function pageKind(key: string, now = Date.now()): PageKind {
     return 'guarded'
   }
   return k.kind
+}
+
+/** Whether anything (unexpired or not) is remembered of a page in this isolate. */
+export function pageKnown(key: string): boolean {
+  return known.has(key)
 }
 
 export function rememberPage(key: string, kind: PageKind, now = Date.now()): void {

@@ -44,6 +44,18 @@ function fill(op: CompiledOp, ctx: Context, placement: string, recs: RecommendRe
   }
 }
 
+// Built once per compiled ruleset (a version is immutable), not once per request.
+const byIdCache = new WeakMap<CompiledRuleset, ReadonlyMap<string, CompiledRuleset['placements'][number]>>()
+
+function placementsById(ruleset: CompiledRuleset): ReadonlyMap<string, CompiledRuleset['placements'][number]> {
+  let m = byIdCache.get(ruleset)
+  if (m === undefined) {
+    m = new Map(ruleset.placements.map((p) => [p.id, p]))
+    byIdCache.set(ruleset, m)
+  }
+  return m
+}
+
 /**
  * All decisions' operations, filled and grouped by selector, decided before the stream starts
  * so HTMLRewriter handlers stay synchronous (an async handler pauses the whole parse).
@@ -55,7 +67,7 @@ export function planRewrite(
   recs?: RecommendRenderer,
 ): RewritePlan {
   const plan: RewritePlan = new Map()
-  const byId = new Map(ruleset.placements.map((p) => [p.id, p]))
+  const byId = placementsById(ruleset)
   for (const d of decisions) {
     if (d.variant === CONTROL) continue
     const variant = byId.get(d.placement)?.variants.get(d.variant)

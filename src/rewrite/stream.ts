@@ -2,17 +2,17 @@ import { concatBytes } from '../util/bytes'
 import { logError, logWarn } from '../util/log'
 import { chunkReader } from './chunks'
 import { scanForRisk, type StopReason } from './guard'
-import { pageKind, rememberPage } from './known'
+import { pageKind, pageKnown, rememberPage } from './known'
 
 /**
  * The byte path (issue 16, docs/performance.md). Two ways through, both streaming:
  *
- * - **native**, for pages known `plain`: the origin body goes into `HTMLRewriter.transform` and
- *   out to the visitor inside the runtime, with no JavaScript per chunk. Two handlers (`select`,
- *   `frameset`) only note that the page needs the guard from now on.
- * - **guarded**, for every other page (first seen, or known to hold `<select>`/`<frameset>`/a huge
- *   token): JavaScript reads the origin in 64 KB pieces and scans each (src/rewrite/guard.ts)
- *   before the rewriter gets it. Where lol-html could fail, the rewriter's input is ended there:
+ * - **native**, for pages known `plain` (the guard found nothing lol-html could fail on, the last
+ *   time, within `PLAIN_TTL_MS`): the origin body goes into `HTMLRewriter.transform` and out
+ *   to the visitor inside the runtime, with no JavaScript per chunk.
+ * - **guarded**, for every other page (first seen in this isolate, known to need the guard, or
+ *   plain too long ago): JavaScript reads the origin in 64 KB pieces and scans each
+ *   (src/rewrite/guard.ts) before the rewriter gets it. Where lol-html could fail, the rewriter's input is ended there:
  *   the rewriter finishes (everything it was given comes out rewritten) and the rest of the origin
  *   body follows untouched. Whole page, each byte once.
  */
@@ -23,17 +23,7 @@ export interface RewriteResult {
   path: BytePath
 }
 
-/** The guard's handlers: they change nothing, they only mark the page for the guarded path. */
-function markOnRisk(rewriter: HTMLRewriter, key: string): HTMLRewriter {
-  const mark = {
-    element() {
-      rememberPage(key, 'guarded')
-    },
-  }
-  return rewriter.on('select', mark).on('frameset', mark)
-}
-
-/** Whether the native path may carry this page (a page known plain, not over the size guard). */
+/** The path for a page: native only when it is known plain. */
 export function choosePath(key: string): BytePath {
   return pageKind(key) === 'plain' ? 'native' : 'guarded'
 }
@@ -43,19 +33,31 @@ export function choosePath(key: string): BytePath {
  * (see above). `key` is the page's {@link pageKey}. An origin body that fails mid-stream fails the
  * response the same way (nothing is invented, the page is not blamed).
  */
-export function rewriteStream(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): RewriteResult {
+export function rewriteStream(
+  body: ReadableStream<Uint8Array>,
+  rewriter: HTMLRewriter,
+  key: string,
+  contentType = 'text/html; charset=utf-8',
+): RewriteResult {
+  // The rewriter reads the charset from the Content-Type: text it inserts is encoded in it.
+  const init = { headers: { 'content-type': contentType } }
   if (choosePath(key) === 'native') {
-    const out = markOnRisk(rewriter, key).transform(new Response(body)).body
+    const out = rewriter.transform(new Response(body, init)).body
     return { body: out ?? body, path: 'native' }
   }
-  return { body: guarded(body, rewriter, key), path: 'guarded' }
+  return { body: guarded(body, rewriter, key, init), path: 'guarded' }
 }
 
-function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: string): ReadableStream<Uint8Array> {
+function guarded(
+  body: ReadableStream<Uint8Array>,
+  rewriter: HTMLRewriter,
+  key: string,
+  init: ResponseInit,
+): ReadableStream<Uint8Array> {
   const source = chunkReader(body)
+  const firstSeen = !pageKnown(key)
   let pending: Uint8Array = new Uint8Array(0)
   let from = 0
-  let marker = false
   let stopped: { reason: StopReason; rest: Uint8Array } | undefined
   let sourceError: { error: unknown } | undefined
   let sourceDone = false
@@ -74,7 +76,6 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
         const final = next.done
         const buf = final ? pending : pending.length === 0 ? next.value : concatBytes([pending, next.value])
         const scan = scanForRisk(buf, final, from)
-        marker ||= scan.marker
         if (scan.feed > 0) controller.enqueue(buf.subarray(0, scan.feed))
         if (scan.stop !== undefined) {
           stopped = { reason: scan.stop, rest: buf.subarray(scan.feed) }
@@ -95,7 +96,7 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
     cancel() {},
   })
 
-  const transformed = rewriter.transform(new Response(feed)).body
+  const transformed = rewriter.transform(new Response(feed, init)).body
   if (transformed === null) return body
   const out = chunkReader(transformed)
   let rewriting = true
@@ -125,13 +126,15 @@ function guarded(body: ReadableStream<Uint8Array>, rewriter: HTMLRewriter, key: 
         }
         rewriting = false
         if (stopped === undefined) {
-          if (sourceDone) rememberPage(key, marker ? 'guarded' : 'plain')
+          // Nothing it could fail on (a benign `<select>` is fine): the native path from now on.
+          if (sourceDone) rememberPage(key, 'plain')
           controller.close()
           return
         }
         // The rewriter had everything up to the stop and wrote it all; the rest goes out as is.
         rememberPage(key, 'guarded')
-        logWarn('rewrite_stopped_early', { reason: stopped.reason })
+        // Once per page and isolate: a page that always needs the guard would log every view.
+        if (firstSeen) logWarn('rewrite_stopped_early', { reason: stopped.reason })
         if (stopped.rest.length > 0) {
           controller.enqueue(stopped.rest)
           return

@@ -76,6 +76,11 @@ describe('scanForRisk: where lol-html could fail', () => {
     expect(drive(text, []).stop).toBe('select')
   })
 
+  it('a <?…> inside a select stops there (to the tokenizer it is a comment that can hide </select>)', () => {
+    const text = PAGE('<select><?</select>?><option>A</option><title>x</title></select>')
+    expect(drive(text, []).stop).toBe('select')
+  })
+
   it('<frameset> stops before it', () => {
     const text = PAGE('<frameset cols="50%"><frame src="a"></frameset>')
     expect(drive(text, [])).toEqual({ fed: text.indexOf('<frameset'), stop: 'frameset', marker: true })

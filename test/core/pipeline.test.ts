@@ -25,7 +25,7 @@ describe('personalized pages', () => {
     expect(res.headers.getSetCookie()[0]).toBe('session=1; Path=/')
     expect(res.headers.getSetCookie()[1]).toMatch(/^veneer_visitor=/)
     expect(res.headers.get('server-timing')).toMatch(
-      /^db;dur=3, veneer;dur=[\d.]+;desc="personalized", veneer-kv;dur=[\d.]+;desc="kv"$/,
+      /^db;dur=3, veneer;dur=[\d.]+;desc="personalized", veneer-kv;dur=[\d.]+;desc="kv", veneer-path;dur=0\.0;desc="(guarded|native)"$/,
     )
     expect(o.calls).toHaveLength(1)
   })

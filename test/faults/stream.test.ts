@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { forgetRuleset } from '../../src/rules/store'
 import {
   baseEnv,
+  CF_BERLIN,
   bytesOf,
   chunked,
   concat,
@@ -113,5 +114,23 @@ describe('pages that break mid-stream', () => {
     const { res } = await serve(async () => html(chunked(split(origin, 1024))), '/products/ambiguous-late')
     expect(res.headers.get('x-veneer')).toBe('personalized')
     expect(await res.text()).toBe(personalized(text))
+  })
+})
+
+describe('charsets', () => {
+  it('a windows-1252 page: inserted text is encoded in the page charset, on both byte paths', async () => {
+    const text = page(6000).replace('Free returns', 'Livraison offerte, caf\u00e9 compris')
+    const latin1 = Uint8Array.from(text, (c) => c.charCodeAt(0))
+    for (const expected of ['guarded', 'native']) {
+      const { res } = await serve(
+        async () => html(chunked(split(latin1, 1024)), { 'content-type': 'text/html; charset=windows-1252' }),
+        '/products/latin1',
+        { cf: { ...CF_BERLIN, city: 'D\u00fcsseldorf' } } as RequestInit,
+      )
+      expect(res.headers.get('server-timing')).toContain(`veneer-path;dur=0.0;desc="${expected}"`)
+      const got = await bytesOf(res)
+      const want = Uint8Array.from(personalized(text).replace('Berlin', 'D\u00fcsseldorf'), (c) => c.charCodeAt(0))
+      expect(Array.from(got)).toEqual(Array.from(want))
+    }
   })
 })

@@ -61,6 +61,9 @@ describe('ordinary pages through real HTTP', () => {
       const text = page(20_000)
       const { first, next } = await twice(text, chunking)
       expect(first.headers.get('x-veneer')).toBe('personalized')
+      // The first view of a page is guarded; once known plain, the page takes the native path.
+      expect(first.headers.get('server-timing')).toContain('veneer-path;dur=0.0;desc="guarded"')
+      expect(next.headers.get('server-timing')).toContain('veneer-path;dur=0.0;desc="native"')
       expectWhole(first, personalized(text))
       expectWhole(next, personalized(text))
     })
@@ -139,11 +142,19 @@ describe('markup lol-html cannot parse, through real HTTP', () => {
     }
   })
 
-  it('a benign <select> (no ambiguity) does not stop personalization after it', async () => {
+  it('a benign <select> (no ambiguity) does not stop the rewrite; the page goes native next', async () => {
     const text = page(20_000, '<select name="sort"><option>Price</option><option>Name</option></select>')
     const { first, next } = await twice(text, { kind: 'fixed', size: 4096 })
+    expect(next.headers.get('server-timing')).toContain('desc="native"')
     expectWhole(first, personalized(text))
     expectWhole(next, personalized(text))
+  })
+
+  it('a page where the guard stopped the rewrite keeps the guard on the next request', async () => {
+    const text = page(30_000, UNPARSEABLE[0]?.[1])
+    const { first, next } = await twice(text, { kind: 'whole' })
+    expect(first.headers.get('server-timing')).toContain('desc="guarded"')
+    expect(next.headers.get('server-timing')).toContain('desc="guarded"')
   })
 })
 
