@@ -94,10 +94,25 @@ describe('dashboard: discovered segments', () => {
     expect(forged.status).toBe(403)
   })
 
-  it('says what is missing when there is no sample yet', async () => {
+  it('says what is missing when there is no sample yet, and links each experiment to its opportunities', async () => {
+    await env.RULES.put(
+      'ruleset',
+      JSON.stringify({
+        placements: [
+          {
+            id: 'hero',
+            paths: ['/'],
+            selector: '#hero',
+            variants: [{ id: 'A', ops: [{ op: 'setText', value: 'a' }] }],
+            rules: [{ experiment: { id: 'hero-copy', split: { control: 50, A: 50 } } }],
+          },
+        ],
+      }),
+    )
     const { cookie } = await login()
     const page = await (await get(cookie, `${ADMIN}/segments`)).text()
     expect(page).toContain('at least 20 are needed')
+    expect(page).toContain('href="/__veneer/admin/opportunities/hero-copy"')
   })
 })
 
