@@ -1,5 +1,5 @@
 import type { Env } from '../env'
-import { QA_COOKIE, cookieValue, decodeQaCookie } from './cookie'
+import { readQaCookie } from './cookie'
 import { parseContext, parseOverrides } from './parse'
 import { readQaToken } from './token'
 
@@ -28,8 +28,7 @@ export async function readQaRequest(request: Request, env: Env): Promise<QaReque
   let stored: { override?: string; context?: string } = {}
   let via: 'header' | 'cookie' = 'header'
   if (header === undefined || header === '' || (await readQaToken(secret, header)) === undefined) {
-    const raw = cookieValue(request.headers.get('cookie'), QA_COOKIE)
-    const cookie = raw === undefined ? undefined : decodeQaCookie(raw)
+    const cookie = readQaCookie(request.headers.get('cookie'))
     if (cookie === undefined || (await readQaToken(secret, cookie.token)) === undefined) return undefined
     stored = cookie
     via = 'cookie'

@@ -1,5 +1,6 @@
 import { compileTemplate, type Template } from '../rewrite/template'
 import { compileCondition, type Predicate } from './conditions'
+import { depthMessage, tooDeepAt } from './depth'
 import { joinPath, type RulesetIssue } from './errors'
 import { compileGlobs, type PathMatcher } from './glob'
 import { RulesetDocument, type ExperimentDoc, type GoalDoc, type OperationDoc, type RulesetDoc, type SettingsDoc } from './schema'
@@ -168,6 +169,8 @@ function crossReferences(doc: RulesetDoc, issues: RulesetIssue[]): void {
 
 /** Validates a parsed JSON value as a ruleset and compiles it; every problem with its path. */
 export function compileRuleset(input: unknown, options: CompileOptions = {}): CompileResult {
+  const deep = tooDeepAt(input)
+  if (deep !== undefined) return { ok: false, issues: [{ path: deep, message: depthMessage() }] }
   const parsed = RulesetDocument.safeParse(input)
   if (!parsed.success) {
     return {
