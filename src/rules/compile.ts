@@ -92,9 +92,16 @@ function compileOp(op: OperationDoc, selector: string, path: string, issues: Rul
     case 'removeClass':
       return { op: op.op, selector, className: op.value }
     case 'setAttr':
-      return { op: op.op, selector, name: op.name, template: compileTemplate(op.value, path, issues) }
+      return {
+        op: op.op,
+        selector,
+        name: op.name,
+        template: compileTemplate(op.value, path, issues, { kind: 'attr', name: op.name }),
+      }
+    case 'setText':
+      return { op: op.op, selector, template: compileTemplate(op.value, path, issues, { kind: 'text' }) }
     default:
-      return { op: op.op, selector, template: compileTemplate(op.value, path, issues) }
+      return { op: op.op, selector, template: compileTemplate(op.value, path, issues, { kind: 'html' }) }
   }
 }
 
