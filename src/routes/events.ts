@@ -10,6 +10,7 @@ import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
 import { logError } from '../util/log'
 import { backgroundRunner } from '../util/background'
+import { mergeSlashes } from '../util/path'
 
 /** Request bodies over this many bytes are refused with 413 (SPEC 7). */
 export const MAX_EVENT_BYTES = 4096
@@ -98,7 +99,7 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   let counted = false
   let recorded = false
   if (identity.consent.personalization && identity.record !== undefined) {
-    countEvent(identity.record, settings, event.type, event.path)
+    countEvent(identity.record, settings, event.type, event.path === undefined ? undefined : mergeSlashes(event.path))
     const cookie = await visitorSetCookie(identity, settings, c.req.url)
     if (cookie !== undefined) {
       headers.append('set-cookie', cookie)

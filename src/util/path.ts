@@ -12,5 +12,10 @@ export function decodedPath(url: string | URL): string {
   } catch {
     path = pathname
   }
+  return mergeSlashes(path)
+}
+
+/** Runs of `/` merged into one (`//a///b` → `/a/b`), for a path given as text (event bodies). */
+export function mergeSlashes(path: string): string {
   return path.replace(/\/{2,}/g, '/')
 }
