@@ -63,9 +63,9 @@ describe('$regex runs on a linear-time engine (issue 10, medium)', () => {
         const mine = linear(p)
         for (const s of inputs) expect(mine.test(s), `${p} on ${JSON.stringify(s)}`).toBe(re.test(s))
       }),
-      { numRuns: 2500 },
+      { numRuns: 1000 },
     )
-  })
+  }, 60_000)
 
   it.each(Object.entries(fixture.verdicts))('verdict for %s: accepted = %s', (p, accepted) => {
     expect(regexProblem(p) === undefined).toBe(accepted)
