@@ -216,11 +216,15 @@ adminDashboard.post(
   },
 )
 
-adminDashboard.post('/logout', async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  return c.body(null, 303, { location: HOME, 'set-cookie': clearSessionCookie(new URL(c.req.url)) })
-})
+adminDashboard.post(
+  '/logout',
+  limitBody(8 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    return c.body(null, 303, { location: HOME, 'set-cookie': clearSessionCookie(new URL(c.req.url)) })
+  },
+)
 
 adminDashboard.post(
   '/preview',
