@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Env } from './env'
+import { jsonError } from './http/errors'
 import { personalize, type PersonalizeOptions } from './middleware/personalize'
 import { adminDashboard } from './admin/dashboard/routes'
 import { segmentsDashboard } from './admin/dashboard/segments-routes'
@@ -55,7 +56,7 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   endpoints.route('/admin/editor', adminEditor)
   endpoints.route('/admin', segmentsDashboard)
   endpoints.route('/admin', adminDashboard)
-  endpoints.all('*', (c) => c.json({ error: 'not_found', details: `no Veneer endpoint at ${c.req.path}` }, 404))
+  endpoints.all('*', (c) => jsonError(c, 404, 'not_found', `no Veneer endpoint at ${c.req.path}`))
   return endpoints
 }
 
@@ -80,7 +81,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   app.onError((err, c) => {
     // Only Veneer's own endpoints reach here; the origin path fails open inside the middleware.
     console.error(JSON.stringify({ level: 'error', source: 'veneer', code: 'unhandled', kind: err.name }))
-    return c.json({ error: 'internal_error', details: 'Veneer could not answer this request' }, 500)
+    return jsonError(c, 500, 'internal_error', 'Veneer could not answer this request')
   })
   return app
 }

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Env } from '../env'
+import { jsonError } from '../http/errors'
 
 const encoder = new TextEncoder()
 
@@ -23,12 +24,12 @@ export function requireAdmin(): MiddlewareHandler<{ Bindings: Env }> {
   return async function veneerRequireAdmin(c, next) {
     const expected = c.env.ADMIN_TOKEN
     if (expected === undefined || expected === '') {
-      return c.json({ error: 'admin_disabled', details: 'ADMIN_TOKEN is not set, so the admin API is off' }, 503)
+      return jsonError(c, 503, 'admin_disabled', 'ADMIN_TOKEN is not set, so the admin API is off')
     }
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
     if (match === null || !(await timingSafeEqualStrings(match[1]?.trim() ?? '', expected))) {
-      return c.json({ error: 'unauthorized', details: 'a valid admin bearer token is required' }, 401, {
+      return jsonError(c, 401, 'unauthorized', 'a valid admin bearer token is required', {
         'www-authenticate': 'Bearer realm="veneer-admin"',
       })
     }

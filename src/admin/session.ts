@@ -1,3 +1,5 @@
+import { setCookie } from '../http/cookies'
+
 /**
  * Dashboard sessions: after a login with the admin token, a cookie `veneer_admin` holding
  * `v1.<expiry>.<csrf>.<mac>`, where the MAC is HMAC-SHA256 under a key derived from ADMIN_TOKEN.
@@ -76,32 +78,12 @@ export async function readSession(
   return { csrf, expiresAt: Number(exp) }
 }
 
-/** Set-Cookie for a session: HttpOnly, SameSite=Strict, Secure except on plain-HTTP localhost. */
+/** Set-Cookie for a session: HttpOnly, SameSite=Strict, Secure by the one rule of src/http/cookies.ts. */
 export function sessionCookie(value: string, url: URL, maxAge: number = SESSION_TTL_SECONDS): string {
-  const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
-  return `${SESSION_COOKIE}=${value}; Path=${SESSION_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${local ? '' : '; Secure'}`
+  return setCookie(SESSION_COOKIE, value, { maxAgeSeconds: maxAge, requestUrl: url, sameSite: 'Strict', path: SESSION_PATH })
 }
 
 /** Set-Cookie that ends the session. */
 export function clearSessionCookie(url: URL): string {
   return sessionCookie('', url, 0)
-}
-
-/**
- * Same-origin check for the dashboard's POSTs: `Origin` must be this origin (or, when a browser
- * leaves it out, `Referer`); `Sec-Fetch-Site`, when sent, must not say cross-site.
- */
-export function sameOrigin(request: Request): boolean {
-  const own = new URL(request.url).origin
-  const site = request.headers.get('sec-fetch-site')
-  if (site !== null && site !== 'same-origin' && site !== 'none') return false
-  const origin = request.headers.get('origin')
-  if (origin !== null) return origin === own
-  const referer = request.headers.get('referer')
-  if (referer === null) return false
-  try {
-    return new URL(referer).origin === own
-  } catch {
-    return false
-  }
 }

@@ -1,12 +1,13 @@
 import { compileRuleset, htmlRewriterSelectorCheck, type CompiledRuleset } from '../rules/compile'
 import { joinPath, type RulesetIssue } from '../rules/errors'
+import { depthMessage, tooDeepAt } from '../rules/depth'
 import { compileGlobs } from '../rules/glob'
 import type { ConditionDoc, RulesetDoc } from '../rules/schema'
 
 /** What validating a document yields: every error with its path, and warnings that do not block a publish. */
 export type Validation =
   | { ok: true; ruleset: CompiledRuleset; doc: Record<string, unknown>; warnings: RulesetIssue[] }
-  | { ok: false; kind: 'invalid_json' | 'invalid_ruleset'; issues: RulesetIssue[]; warnings: RulesetIssue[] }
+  | { ok: false; kind: 'invalid_json' | 'invalid_ruleset' | 'too_deep'; issues: RulesetIssue[]; warnings: RulesetIssue[] }
 
 /** Parses JSON text and validates it; see `validateDocument`. */
 export function validateText(text: string): Validation {
@@ -33,6 +34,8 @@ export function validateDocument(value: unknown): Validation {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, kind: 'invalid_ruleset', issues: [{ path: '', message: 'a ruleset is a JSON object' }], warnings: [] }
   }
+  const deep = tooDeepAt(value)
+  if (deep !== undefined) return { ok: false, kind: 'too_deep', issues: [{ path: deep, message: depthMessage() }], warnings: [] }
   const result = compileRuleset(value, { checkSelector: htmlRewriterSelectorCheck, fallbackVersion: 'draft' })
   if (!result.ok) return { ok: false, kind: 'invalid_ruleset', issues: result.issues, warnings: [] }
   return {

@@ -1,4 +1,4 @@
-import { RULESET_KEY } from '../rules/store'
+import { MAX_RULESET_CHARS, RULESET_KEY } from '../rules/store'
 
 /** KV key of one published version's document (SPEC 3). */
 export const versionKey = (version: string): string => `ruleset:v:${version}`
@@ -65,9 +65,24 @@ export function nextVersion(index: readonly VersionEntry[], at: Date): string {
   return `v${n + 1}-${ts}`
 }
 
-/** The document text stored for a version: the author's JSON with `version` set to the id. */
+/**
+ * The document text stored for a version: the author's JSON with `version` set to the id, compact.
+ * (Pretty-printing a deeply indented document multiplied its size: 0.9 MB became 6.8 MB, past what
+ * the Worker loads. `GET /__veneer/api/ruleset` and the CLI show it as stored; format it to read.)
+ */
 export function stampVersion(doc: Record<string, unknown>, version: string): string {
-  return JSON.stringify({ ...doc, version }, null, 2)
+  return JSON.stringify({ ...doc, version })
+}
+
+/** Publishing a document the Worker would refuse to load; nothing was written. */
+export class RulesetTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly max: number,
+  ) {
+    super(`the stored ruleset would be ${bytes} bytes, over the ${max} bytes the Worker loads`)
+    this.name = 'RulesetTooLargeError'
+  }
 }
 
 export interface PublishOutcome {
@@ -78,7 +93,8 @@ export interface PublishOutcome {
 
 /**
  * Publishes a validated document (SPEC 7): writes `ruleset:v:<version>` first, then `ruleset`,
- * then the index, so the active key never names a version whose document is missing.
+ * then the index, so the active key never names a version whose document is missing. A document
+ * whose stored text is over the Worker's load cap throws {@link RulesetTooLargeError} first.
  * The index is read-modify-write: two publishes in the same second may lose an index entry
  * (never a document); KV allows one write per second per key anyway.
  */
@@ -107,9 +123,13 @@ export async function publishDocument(
   }
   const version = nextVersion(index, at)
   const text = stampVersion(doc, version)
+  // Measured in bytes as stored, against the cap the Worker applies when it loads the document
+  // (bytes ≥ UTF-16 units, so whatever passes here also passes there).
+  const bytes = new TextEncoder().encode(text).length
+  if (bytes > MAX_RULESET_CHARS) throw new RulesetTooLargeError(bytes, MAX_RULESET_CHARS)
   await store.put(versionKey(version), text)
   await store.put(RULESET_KEY, text)
-  const entry: VersionEntry = { version, publishedAt: at.toISOString(), size: new TextEncoder().encode(text).length }
+  const entry: VersionEntry = { version, publishedAt: at.toISOString(), size: bytes }
   if (options.note !== undefined && options.note !== '') entry.note = options.note.slice(0, 500)
   await store.put(VERSIONS_KEY, JSON.stringify([entry, ...index].slice(0, MAX_INDEX_ENTRIES)))
   return { version, previous, entry }

@@ -41,8 +41,14 @@ export function printIssues(io: Io, title: string, issues: readonly RulesetIssue
   for (const i of issues) io.err(`  ${issuePath(i)}: ${i.message}`)
 }
 
-export function problems(file: string, kind: 'invalid_json' | 'invalid_ruleset', n: number): string {
-  return `✗ ${file} is ${kind === 'invalid_json' ? 'not valid JSON' : 'not a valid ruleset'} (${n} problem${n === 1 ? '' : 's'}):`
+const WHAT: Record<'invalid_json' | 'invalid_ruleset' | 'too_deep', string> = {
+  invalid_json: 'not valid JSON',
+  invalid_ruleset: 'not a valid ruleset',
+  too_deep: 'nested too deeply',
+}
+
+export function problems(file: string, kind: 'invalid_json' | 'invalid_ruleset' | 'too_deep', n: number): string {
+  return `✗ ${file} is ${WHAT[kind]} (${n} problem${n === 1 ? '' : 's'}):`
 }
 
 /** Validates a file with the Worker's code; throws (exit 1) with every issue when invalid. */

@@ -1,7 +1,8 @@
 import { EU_COUNTRIES } from '../context/geo'
 import type { ConsentContext } from '../context/types'
 import type { SettingsDoc } from '../rules/schema'
-import { CONSENT_COOKIE, readCookie } from './cookies'
+import { readCookie } from '../http/cookies'
+import { CONSENT_COOKIE } from './cookies'
 
 export type Purpose = 'personalization' | 'analytics'
 

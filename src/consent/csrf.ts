@@ -5,6 +5,7 @@ import { keyringFor } from '../identity/keys'
  * before any consent): (1) the browser must say the post is same-origin (`Sec-Fetch-Site`, or
  * `Origin` where that header is not sent; neither is refused), and (2) the form carries a token
  * signed with the first `VISITOR_SECRET` key over its issue time, valid {@link TOKEN_TTL_SECONDS}.
+ * (1) is `isSameOrigin` of src/http/origin.ts.
  * (1) is what stops a cross-site post; (2) refuses stale or hand-made forms.
  */
 export const TOKEN_TTL_SECONDS = 2 * 3600
@@ -14,15 +15,6 @@ function b64url(bytes: ArrayBuffer): string {
   let bin = ''
   for (const b of new Uint8Array(bytes)) bin += String.fromCharCode(b)
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-/** True when the request's own headers say it comes from a page of the same origin. */
-export function sameOriginPost(request: Request): boolean {
-  const site = request.headers.get('sec-fetch-site')
-  if (site !== null) return site === 'same-origin'
-  const origin = request.headers.get('origin')
-  if (origin === null) return false
-  return origin === new URL(request.url).origin
 }
 
 /** A form token for now, or '' when no `VISITOR_SECRET` is configured. */

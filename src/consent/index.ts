@@ -7,15 +7,5 @@ export {
   type ConsentSource,
   type Purpose,
 } from './consent'
-export {
-  CONSENT_COOKIE,
-  PROFILE_COOKIE,
-  QA_COOKIE,
-  VENEER_COOKIES,
-  VISITOR_COOKIE,
-  clearCookie,
-  isLocalHttp,
-  readCookie,
-  serializeCookie,
-} from './cookies'
-export { TOKEN_TTL_SECONDS, checkFormToken, formToken, sameOriginPost } from './csrf'
+export { CONSENT_COOKIE, PROFILE_COOKIE, QA_COOKIE, VENEER_COOKIES, VISITOR_COOKIE } from './cookies'
+export { TOKEN_TTL_SECONDS, checkFormToken, formToken } from './csrf'

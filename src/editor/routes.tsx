@@ -1,5 +1,5 @@
+import { limitBody } from '../http/body'
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { readActiveRuleset } from '../admin/active'
 import { LoginPage, MessagePage } from '../admin/dashboard/layout'
 import { guardPost, sessionOf } from '../admin/dashboard/routes'
@@ -165,72 +165,84 @@ function back(form: Record<string, unknown>, extra: Record<string, string>): str
   return `${EDITOR}?${q}`
 }
 
-adminEditor.post('/save', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('too large', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const { session, form } = guard
-  const kv = c.env.RULES
-  if (kv === undefined)
-    return c.html(<MessagePage title="Veneer editor" message="The RULES KV namespace is not bound." />, 503, PLAIN)
-  const path = pagePath(field(form, 'path'))
-  const visitor = visitorFromQuery((n) => field(form, `visitor.${n}`, 100))
-  const echo = Object.fromEntries(Object.keys(form).map((k) => [k, field(form, k, 100_000)]))
-  const refuse = (errors: string[]) => renderEditor(c, session.csrf, path, visitor, { errors, form: echo }, 422)
-  const parsed = parseChangeForm(form)
-  if (!parsed.ok) return refuse(parsed.errors)
-  const change = { ...parsed.change, path }
-  const work = await workingDocument(kv)
-  const applied = applyChange(work.doc, change)
-  if (!applied.ok) return refuse(applied.errors)
-  const checked = validateDocument(applied.doc)
-  if (!checked.ok) return refuse(checked.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`))
-  const text = JSON.stringify(applied.doc, null, 2)
-  if (new TextEncoder().encode(text).length > MAX_RULESET_BYTES) return refuse(['The ruleset would be larger than 1 MB.'])
-  // The browser checked its DOM; HTMLRewriter must agree on the page as the origin serves it.
-  const n = await countMatches(c.env, new URL(c.req.url).origin, path, change.selector)
-  if (n === 0) return refuse([`HTMLRewriter finds nothing matching ${change.selector} in ${path} as the origin serves it.`])
-  if (n !== undefined && n > 1)
-    return refuse([`${change.selector} matches ${n} elements of ${path} for HTMLRewriter, not one. Make it more specific.`])
-  await writeDraft(kv, {
-    base: work.base,
-    text,
-    edits: [...(work.draft?.edits ?? []), applied.summary],
-    savedAt: new Date().toISOString(),
-  })
-  return c.body(null, 303, { location: back(form, { saved: change.variant }) })
-})
+adminEditor.post(
+  '/save',
+  limitBody(MAX_FORM_BYTES, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const { session, form } = guard
+    const kv = c.env.RULES
+    if (kv === undefined)
+      return c.html(<MessagePage title="Veneer editor" message="The RULES KV namespace is not bound." />, 503, PLAIN)
+    const path = pagePath(field(form, 'path'))
+    const visitor = visitorFromQuery((n) => field(form, `visitor.${n}`, 100))
+    const echo = Object.fromEntries(Object.keys(form).map((k) => [k, field(form, k, 100_000)]))
+    const refuse = (errors: string[]) => renderEditor(c, session.csrf, path, visitor, { errors, form: echo }, 422)
+    const parsed = parseChangeForm(form)
+    if (!parsed.ok) return refuse(parsed.errors)
+    const change = { ...parsed.change, path }
+    const work = await workingDocument(kv)
+    const applied = applyChange(work.doc, change)
+    if (!applied.ok) return refuse(applied.errors)
+    const checked = validateDocument(applied.doc)
+    if (!checked.ok) return refuse(checked.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`))
+    const text = JSON.stringify(applied.doc, null, 2)
+    if (new TextEncoder().encode(text).length > MAX_RULESET_BYTES) return refuse(['The ruleset would be larger than 1 MB.'])
+    // The browser checked its DOM; HTMLRewriter must agree on the page as the origin serves it.
+    const n = await countMatches(c.env, new URL(c.req.url).origin, path, change.selector)
+    if (n === 0) return refuse([`HTMLRewriter finds nothing matching ${change.selector} in ${path} as the origin serves it.`])
+    if (n !== undefined && n > 1)
+      return refuse([`${change.selector} matches ${n} elements of ${path} for HTMLRewriter, not one. Make it more specific.`])
+    await writeDraft(kv, {
+      base: work.base,
+      text,
+      edits: [...(work.draft?.edits ?? []), applied.summary],
+      savedAt: new Date().toISOString(),
+    })
+    return c.body(null, 303, { location: back(form, { saved: change.variant }) })
+  },
+)
 
-adminEditor.post('/publish', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const { session, form } = guard
-  const kv = c.env.RULES
-  if (kv === undefined)
-    return c.html(<MessagePage title="Veneer editor" message="The RULES KV namespace is not bound." />, 503, PLAIN)
-  const path = pagePath(field(form, 'path'))
-  const draft = await readDraft(kv)
-  if (draft === undefined)
-    return renderEditor(c, session.csrf, path, NO_VISITOR, { errors: ['There is no draft to publish.'] }, 400)
-  const v = validateText(draft.text)
-  if (!v.ok)
-    return renderEditor(
-      c,
-      session.csrf,
-      path,
-      NO_VISITOR,
-      { errors: v.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`) },
-      422,
-    )
-  const out = await publishDocument(kvStore(kv), v.doc, { note: `editor: ${draft.edits.slice(-3).join('; ')}`.slice(0, 200) })
-  await deleteDraft(kv)
-  forgetRuleset(kv)
-  return c.body(null, 303, { location: back(form, { published: out.version }) })
-})
+adminEditor.post(
+  '/publish',
+  limitBody(8 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const { session, form } = guard
+    const kv = c.env.RULES
+    if (kv === undefined)
+      return c.html(<MessagePage title="Veneer editor" message="The RULES KV namespace is not bound." />, 503, PLAIN)
+    const path = pagePath(field(form, 'path'))
+    const draft = await readDraft(kv)
+    if (draft === undefined)
+      return renderEditor(c, session.csrf, path, NO_VISITOR, { errors: ['There is no draft to publish.'] }, 400)
+    const v = validateText(draft.text)
+    if (!v.ok)
+      return renderEditor(
+        c,
+        session.csrf,
+        path,
+        NO_VISITOR,
+        { errors: v.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`) },
+        422,
+      )
+    const out = await publishDocument(kvStore(kv), v.doc, { note: `editor: ${draft.edits.slice(-3).join('; ')}`.slice(0, 200) })
+    await deleteDraft(kv)
+    forgetRuleset(kv)
+    return c.body(null, 303, { location: back(form, { published: out.version }) })
+  },
+)
 
-adminEditor.post('/discard', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const kv = c.env.RULES
-  if (kv !== undefined) await deleteDraft(kv)
-  return c.body(null, 303, { location: back(guard.form, { discarded: '1' }) })
-})
+adminEditor.post(
+  '/discard',
+  limitBody(8 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const kv = c.env.RULES
+    if (kv !== undefined) await deleteDraft(kv)
+    return c.body(null, 303, { location: back(guard.form, { discarded: '1' }) })
+  },
+)

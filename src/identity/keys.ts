@@ -12,7 +12,8 @@ export interface Keyring {
   keys: ReadonlyMap<string, CryptoKey>
 }
 
-const KID = /^[A-Za-z0-9_.-]{1,32}$/
+/** A key id: the one rule for the cookie keyring and measurement hashing (src/measure/hash.ts). */
+export const KID = /^[A-Za-z0-9_.-]{1,32}$/
 export const DEFAULT_KID = 'default'
 
 /** Splits a secret into `[kid, secret]` pairs, or one `default` pair for a plain value. */
@@ -27,6 +28,12 @@ export function parseKeyringSpec(spec: string): [string, string][] {
     pairs.push([kid, secret])
   }
   return pairs
+}
+
+/** The secret that signs (and keys measurement hashing): the first key of the list. */
+export function signingSecret(spec: string): string | undefined {
+  const first = parseKeyringSpec(spec.trim())[0]?.[1]
+  return first === undefined || first === '' ? undefined : first
 }
 
 async function importHmac(secret: string): Promise<CryptoKey> {

@@ -1,12 +1,5 @@
-import {
-  PROFILE_COOKIE,
-  VISITOR_COOKIE,
-  clearCookie,
-  readCookie,
-  readConsent,
-  serializeCookie,
-  type ConsentReading,
-} from '../consent'
+import { PROFILE_COOKIE, VISITOR_COOKIE, readConsent, type ConsentReading } from '../consent'
+import { clearCookie, readCookie, setCookie } from '../http/cookies'
 import type { VisitorState } from '../context/types'
 import type { Env } from '../env'
 import { compileGlobs, type PathMatcher } from '../rules/glob'
@@ -168,10 +161,10 @@ export async function visitorSetCookie(
   record.lastSeen = identity.nowSec
   const maxAge = settings.visitorMaxAgeDays * 86_400
   const token = await encodeVisitor(ring, record, identity.nowSec, maxAge)
-  return serializeCookie(VISITOR_COOKIE, token, { maxAgeSeconds: maxAge, requestUrl })
+  return setCookie(VISITOR_COOKIE, token, { maxAgeSeconds: maxAge, requestUrl })
 }
 
 /** Without personalization consent a leftover `veneer_visitor` is deleted, never refreshed. */
 export function visitorClearCookie(identity: Identity, requestUrl: string): string[] {
-  return identity.hadVisitorCookie ? [clearCookie(VISITOR_COOKIE, requestUrl)] : []
+  return identity.hadVisitorCookie ? [clearCookie(VISITOR_COOKIE, { requestUrl })] : []
 }

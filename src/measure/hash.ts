@@ -1,3 +1,4 @@
+import { signingSecret } from '../identity/keys'
 import { logWarn } from '../util/log'
 
 const encoder = new TextEncoder()
@@ -10,11 +11,8 @@ let warnedMissing = false
  * holds several as `kid:secret,kid:secret` (the same list the `veneer_visitor` cookie rotates).
  */
 export function measurementKey(secret: string | undefined): string | undefined {
-  if (secret === undefined) return undefined
-  const first = secret.split(',')[0]?.trim() ?? ''
-  const kid = /^([A-Za-z0-9_.-]{1,64}):(.+)$/.exec(first)
-  const key = kid === null ? first : (kid[2] ?? '')
-  return key === '' ? undefined : key
+  // The keyring's own parser, so both agree on what a key id is (issue 10: 32 here vs 64 there).
+  return secret === undefined ? undefined : signingSecret(secret)
 }
 
 export type VisitorHasher = (visitorId: string) => Promise<string>

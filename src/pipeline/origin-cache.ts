@@ -1,4 +1,6 @@
+import { VENEER_COOKIES } from '../consent/cookies'
 import type { Env } from '../env'
+import { cookieNames } from '../http/cookies'
 import { fetchOrigin, type OriginFetch } from './origin'
 
 /**
@@ -20,7 +22,22 @@ export function isSharedCacheable(res: Response): boolean {
   if (vary.length > 0) return false
   const cc = (res.headers.get('cache-control') ?? '').toLowerCase()
   if (/\b(private|no-store|no-cache)\b/.test(cc)) return false
+  // `s-maxage=0` (or `max-age=0` without an `s-maxage`) means stale at once: not worth a copy.
+  if (/\bs-maxage=0+\b/.test(cc) || (!/\bs-maxage=/.test(cc) && /\bmax-age=0+\b/.test(cc))) return false
   return /\bpublic\b|\bs-maxage=[1-9]|\bmax-age=[1-9]/.test(cc)
+}
+
+const OWN_COOKIES = new Set<string>(VENEER_COOKIES)
+
+/**
+ * Whether a request may share the anonymous copy at all (RFC 9111 §3.5, stricter): not with
+ * `Authorization`, and not with any cookie but Veneer's own, because the origin may answer
+ * such a request for that user alone without saying so (no `Vary`, no `private`). Such a
+ * request neither reads nor fills the cache; it goes to the origin as it is.
+ */
+export function isAnonymousRequest(request: Request): boolean {
+  if (request.headers.has('authorization')) return false
+  return cookieNames(request.headers.get('cookie')).every((n) => OWN_COOKIES.has(n))
 }
 
 function cacheKey(request: Request): Request {
@@ -34,7 +51,13 @@ export async function fetchOriginCached(
   waitUntil: (p: Promise<unknown>) => void,
   fetcher?: OriginFetch,
 ): Promise<Response> {
-  if (ttlSeconds <= 0 || request.method !== 'GET' || request.headers.has('range') || typeof caches === 'undefined') {
+  if (
+    ttlSeconds <= 0 ||
+    request.method !== 'GET' ||
+    request.headers.has('range') ||
+    !isAnonymousRequest(request) ||
+    typeof caches === 'undefined'
+  ) {
     return fetchOrigin(request, env, fetcher)
   }
   const cache = caches.default

@@ -4,7 +4,8 @@ import type { Env } from '../env'
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
 
 /**
- * The request Veneer sends to the origin: same method, headers and body, with the URL rebased
+ * The request Veneer sends to the origin: same method, headers (less hop-by-hop and `x-veneer-*`)
+ * and body, with the URL rebased
  * onto `ORIGIN_URL` (path and query kept) and redirects left for the browser (`manual`).
  */
 export function originRequest(request: Request, originUrl: string): Request {
@@ -16,6 +17,9 @@ export function originRequest(request: Request, originUrl: string): Request {
   target.search = incoming.search
   const headers = new Headers(request.headers)
   for (const h of HOP_BY_HOP) headers.delete(h)
+  // Veneer's own request headers (the QA token, overrides, simulated context) are for Veneer:
+  // the origin, its logs and its analytics never see them.
+  for (const h of [...headers.keys()]) if (h.toLowerCase().startsWith('x-veneer-')) headers.delete(h)
   // Workers' fetch decodes gzip and brotli itself; an exotic encoding would reach the rewriter
   // still compressed (PLATFORM-NOTES), so only ask for what the runtime understands.
   headers.set('accept-encoding', 'gzip, br')

@@ -174,9 +174,42 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
   }
 }
 
-/** The `x-veneer-trace` document for QA (SPEC 6): segments, and per placement the variant and why. */
+/** The `x-veneer-trace` header is at most this long; a longer trace is replaced by a summary. */
+export const MAX_TRACE_CHARS = 8192
+
+/**
+ * The `x-veneer-trace` document for QA (SPEC 6): segments, and per placement the variant and why.
+ * Bounded by {@link MAX_TRACE_CHARS} (a ruleset of thousands of segments would otherwise make a
+ * header no proxy passes): past it, `{ truncated: true, … }` with the counts and the placements
+ * that fit; the whole trace is in `POST /__veneer/api/explain`.
+ */
 export function traceOf(decision: Decision, qa?: QaRequest): string {
-  return JSON.stringify({
+  const full = traceJson(decision, qa)
+  if (full.length <= MAX_TRACE_CHARS) return full
+  const summary = {
+    truncated: true,
+    length: full.length,
+    segments: decision.segments.length,
+    holdout: decision.holdout,
+    placements: [] as { placement: string; variant: string }[],
+  }
+  let size = asciiJson(summary).length
+  for (const p of decision.placements) {
+    const entry = { placement: p.placement, variant: p.variant }
+    size += asciiJson(entry).length + 1
+    if (size > MAX_TRACE_CHARS) break
+    summary.placements.push(entry)
+  }
+  return asciiJson(summary)
+}
+
+/** JSON with everything outside ASCII escaped: header values are ASCII. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+function traceJson(decision: Decision, qa?: QaRequest): string {
+  return asciiJson({
     segments: decision.segments,
     holdout: decision.holdout,
     placements: decision.placements.map((p) => ({ placement: p.placement, variant: p.variant, reason: p.reason })),
@@ -187,7 +220,13 @@ export function traceOf(decision: Decision, qa?: QaRequest): string {
           overrides: Object.fromEntries(qa.overrides),
           ignored: qa.ignored ?? [],
         }),
-  }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) // header values are ASCII
+  })
+}
+
+function varyOnCookie(h: Headers): void {
+  const vary = h.get('vary')
+  if (vary === null || vary.trim() === '') h.set('vary', 'Cookie')
+  else if (!vary.split(',').some((v) => ['cookie', '*'].includes(v.trim().toLowerCase()))) h.set('vary', `${vary}, Cookie`)
 }
 
 interface Finish {
@@ -215,9 +254,12 @@ function finish(origin: Response, f: Finish): Response {
   if (f.qa !== undefined) {
     h.set('cache-control', privateCacheControl(h.get('cache-control'), ['no-store']))
     if (f.trace !== undefined) h.set('x-veneer-trace', f.trace)
+    varyOnCookie(h)
   } else if (f.state === 'personalized' || f.state === 'holdout' || (f.cookies?.length ?? 0) > 0) {
-    // One visitor's page, or one carrying their cookie: no shared cache may keep it (SPEC 8).
+    // One visitor's page, or one carrying their cookie: no shared cache may keep it (SPEC 8), and
+    // the browser's own cache must not reuse it once their cookies (consent, visitor) change.
     h.set('cache-control', privateCacheControl(h.get('cache-control')))
+    varyOnCookie(h)
   }
   return res
 }

@@ -1,8 +1,10 @@
 /**
  * The `veneer_qa` cookie (SPEC 6) for browser sessions. Its value is either the bare QA token,
  * or, when `/__veneer/qa` was given overrides or a simulated context too, a form-encoded
- * `t=<token>&o=<x-veneer-override>&c=<x-veneer-context>` (every character cookie-safe).
+ * `t=<token>&o=<x-veneer-override>&c=<x-veneer-context>`, written and read by src/http/cookies.ts.
  */
+import { clearCookie, readCookie, setCookie } from '../http/cookies'
+
 export const QA_COOKIE = 'veneer_qa'
 /** Bound on the override and context texts kept in the cookie (browsers keep ~4 KB per cookie). */
 export const MAX_COOKIE_PART = 1000
@@ -11,20 +13,6 @@ export interface QaCookie {
   token: string
   override?: string
   context?: string
-}
-
-/** The raw value of one cookie from a `Cookie` header, without decoding; the first one wins. */
-export function cookieValue(header: string | null, name: string): string | undefined {
-  if (header === null) return undefined
-  for (const part of header.slice(0, 16_384).split(';')) {
-    const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name)
-      return part
-        .slice(eq + 1)
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-  }
-  return undefined
 }
 
 export function encodeQaCookie(c: QaCookie): string {
@@ -46,21 +34,18 @@ export function decodeQaCookie(value: string): QaCookie | undefined {
   return { token, override, context }
 }
 
-/** Secure everywhere but on localhost, where browsers may be on plain http. */
-export function isLocalHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]'
-}
-
-function attributes(secure: boolean, maxAge: number): string {
-  return `Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
-}
-
-/** `Set-Cookie` for the QA session: lives exactly as long as the token does. */
-export function setQaCookie(c: QaCookie, maxAgeSeconds: number, secure: boolean): string {
-  return `${QA_COOKIE}=${encodeQaCookie(c)}; ${attributes(secure, Math.max(0, Math.floor(maxAgeSeconds)))}`
+/** `Set-Cookie` for the QA session (HttpOnly, SameSite=Lax): lives exactly as long as the token does. */
+export function setQaCookie(c: QaCookie, maxAgeSeconds: number, requestUrl: string): string {
+  return setCookie(QA_COOKIE, encodeQaCookie(c), { maxAgeSeconds, requestUrl })
 }
 
 /** `Set-Cookie` that removes the QA session. */
-export function clearQaCookie(secure: boolean): string {
-  return `${QA_COOKIE}=; ${attributes(secure, 0)}`
+export function clearQaCookie(requestUrl: string): string {
+  return clearCookie(QA_COOKIE, { requestUrl })
+}
+
+/** The QA session of a `Cookie` header, read like every other cookie (decoded, size-capped). */
+export function readQaCookie(header: string | null | undefined): QaCookie | undefined {
+  const value = readCookie(header, QA_COOKIE)
+  return value === undefined ? undefined : decodeQaCookie(value)
 }

@@ -1,5 +1,5 @@
 export { applyQaContext } from './context'
-export { QA_COOKIE, clearQaCookie, cookieValue, decodeQaCookie, encodeQaCookie, setQaCookie, type QaCookie } from './cookie'
+export { QA_COOKIE, clearQaCookie, decodeQaCookie, encodeQaCookie, readQaCookie, setQaCookie, type QaCookie } from './cookie'
 export { coerceQaValue, qaField, type QaValue } from './fields'
 export { readQaRequest, type QaRequest } from './overrides'
 export { parseContext, parseOverrides } from './parse'

@@ -1,5 +1,5 @@
 import type { Env } from '../env'
-import { QA_COOKIE, cookieValue, decodeQaCookie } from './cookie'
+import { readQaCookie } from './cookie'
 import { parseContext, parseOverrides } from './parse'
 import { readQaToken } from './token'
 
@@ -31,8 +31,7 @@ export async function readQaRequest(request: Request, env: Env): Promise<QaReque
   let via: 'header' | 'cookie' = 'header'
   let info = header === undefined || header === '' ? undefined : await readQaToken(secret, header)
   if (info === undefined) {
-    const raw = cookieValue(request.headers.get('cookie'), QA_COOKIE)
-    const cookie = raw === undefined ? undefined : decodeQaCookie(raw)
+    const cookie = readQaCookie(request.headers.get('cookie'))
     info = cookie === undefined ? undefined : await readQaToken(secret, cookie.token)
     if (cookie === undefined || info === undefined) return undefined
     stored = cookie

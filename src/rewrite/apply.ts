@@ -53,6 +53,8 @@ function applyOp(el: Element, op: FilledOp): void {
 /** Elements that cannot take content (void elements): content ops on them would throw. */
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'])
 const CONTENT_OPS = new Set(['setText', 'setHtml', 'prepend', 'append'])
+/** Elements whose content runs: request data (a templated value) never goes inside them. */
+const EXECUTING = new Set(['script', 'style'])
 
 /** Markup the edge adds to a page besides the plan, e.g. the QA badge (issue 15). */
 export interface RewriteExtras {
@@ -86,8 +88,10 @@ export function rewriterFor(plan: RewritePlan, extras: RewriteExtras = {}): HTML
       element(el) {
         try {
           const isVoid = VOID.has(el.tagName)
+          const executes = EXECUTING.has(el.tagName)
           for (const op of ops) {
             if (isVoid && CONTENT_OPS.has(op.op)) continue
+            if (executes && CONTENT_OPS.has(op.op) && 'templated' in op && op.templated === true) continue
             applyOp(el, op)
           }
         } catch (err) {

@@ -1,11 +1,12 @@
 import type { Context } from '../context/types'
 import type { PlacementDecision } from '../decide/types'
 import { CONTROL, type CompiledOp, type CompiledRuleset } from '../rules/compile'
-import { escapeHtml, fillTemplate } from './template'
+import { escapeHtml, fillTemplate, isTemplated } from './template'
 
 /** An operation with its value filled for this request: what a synchronous handler applies. */
 export type FilledOp =
-  | { op: 'setText' | 'setHtml' | 'replace' | 'before' | 'after' | 'prepend' | 'append'; value: string }
+  /** `templated`: the value holds request data (placeholders), so it must not fill a <script>/<style>. */
+  | { op: 'setText' | 'setHtml' | 'replace' | 'before' | 'after' | 'prepend' | 'append'; value: string; templated?: boolean }
   | { op: 'remove' }
   | { op: 'setAttr'; name: string; value: string }
   | { op: 'removeAttr'; name: string }
@@ -38,9 +39,9 @@ function fill(op: CompiledOp, ctx: Context, placement: string, recs: RecommendRe
       return { op: op.op, name: op.name, value: fillTemplate(op.template, ctx, escapeHtml) }
     case 'setText':
       // Inserted as text (html: false): the runtime escapes all of it, placeholders included.
-      return { op: op.op, value: fillTemplate(op.template, ctx, identity) }
+      return { op: op.op, value: fillTemplate(op.template, ctx, identity), templated: isTemplated(op.template) }
     default:
-      return { op: op.op, value: fillTemplate(op.template, ctx, escapeHtml) }
+      return { op: op.op, value: fillTemplate(op.template, ctx, escapeHtml), templated: isTemplated(op.template) }
   }
 }
 

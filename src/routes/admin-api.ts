@@ -1,12 +1,13 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { readActiveRuleset } from '../admin/active'
 import { requireAdmin } from '../admin/auth'
 import { explain } from '../admin/explain'
-import { apiError, MAX_RULESET_BYTES, MAX_SMALL_BODY_BYTES, readJson } from '../admin/http'
+import { MAX_RULESET_BYTES, MAX_SMALL_BODY_BYTES, readJson } from '../admin/http'
 import { summarize, validateDocument } from '../admin/validate'
-import { kvStore, listVersions, publishDocument, rollbackTo, versionKey } from '../admin/versions'
+import { kvStore, listVersions, publishDocument, RulesetTooLargeError, rollbackTo, versionKey } from '../admin/versions'
 import type { Env } from '../env'
+import { limitBody } from '../http/body'
+import { jsonError } from '../http/errors'
 import { mintQaToken, MAX_QA_TTL_SECONDS, parseTtl } from '../qa/token'
 import { compileRulesetText, htmlRewriterSelectorCheck } from '../rules/compile'
 import { forgetRuleset } from '../rules/store'
@@ -15,11 +16,11 @@ import { adminLists } from './admin-lists'
 type AdminEnv = { Bindings: Env }
 
 function limit(maxSize: number): MiddlewareHandler<AdminEnv> {
-  return bodyLimit({ maxSize, onError: (c) => apiError(c, 413, 'too_large', `the body is larger than ${maxSize} bytes`) })
+  return limitBody(maxSize, (c) => jsonError(c, 413, 'too_large', `the body is larger than ${maxSize} bytes`))
 }
 
 function kvOf(c: Context<AdminEnv>): KVNamespace | Response {
-  return c.env.RULES ?? apiError(c, 503, 'no_kv', 'the RULES KV namespace is not bound')
+  return c.env.RULES ?? jsonError(c, 503, 'no_kv', 'the RULES KV namespace is not bound')
 }
 
 /** The optional publish note, sent URI-encoded in `x-veneer-note`. */
@@ -36,7 +37,7 @@ function noteOf(header: string | undefined): string | undefined {
 function notAllowed(allow: string) {
   return (c: Context<AdminEnv>) => {
     c.header('allow', allow)
-    return apiError(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allow}`)
+    return jsonError(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allow}`)
   }
 }
 
@@ -58,7 +59,7 @@ adminApi.get('/ruleset', async (c) => {
   const version = c.req.query('version')
   const text = await kv.get(version === undefined ? 'ruleset' : versionKey(version), 'text')
   if (text === null)
-    return apiError(c, 404, 'not_found', version === undefined ? 'no ruleset is published' : `no stored version "${version}"`)
+    return jsonError(c, 404, 'not_found', version === undefined ? 'no ruleset is published' : `no stored version "${version}"`)
   return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8' })
 })
 
@@ -68,8 +69,14 @@ adminApi.put('/ruleset', limit(MAX_RULESET_BYTES), async (c) => {
   const body = await readJson(c)
   if (!body.ok) return body.response
   const v = validateDocument(body.value)
-  if (!v.ok) return apiError(c, 422, 'invalid_ruleset', v.issues)
-  const out = await publishDocument(kvStore(kv), v.doc, { note: noteOf(c.req.header('x-veneer-note')) })
+  if (!v.ok) return jsonError(c, 422, 'invalid_ruleset', v.issues)
+  let out
+  try {
+    out = await publishDocument(kvStore(kv), v.doc, { note: noteOf(c.req.header('x-veneer-note')) })
+  } catch (err) {
+    if (err instanceof RulesetTooLargeError) return jsonError(c, 413, 'too_large', err.message)
+    throw err
+  }
   forgetRuleset(kv) // this isolate serves the new version from its next request
   return c.json({
     ok: true,
@@ -89,7 +96,7 @@ adminApi.post('/ruleset/validate', limit(MAX_RULESET_BYTES), async (c) => {
   if (!body.ok) return body.response
   const v = validateDocument(body.value)
   if (!v.ok)
-    return c.json({ error: 'invalid_ruleset', details: v.issues, ok: false, errors: v.issues, warnings: v.warnings }, 422)
+    return c.json({ error: 'invalid_ruleset', details: v.issues, ok: false, errors: v.issues, warnings: v.warnings }, 422) // ErrorBody plus the SPEC's validate fields
   return c.json({ ok: true, errors: [], warnings: v.warnings, summary: summarize(v.ruleset) })
 })
 adminApi.all('/ruleset/validate', notAllowed('POST'))
@@ -108,14 +115,14 @@ adminApi.post('/ruleset/rollback', limit(MAX_SMALL_BODY_BYTES), async (c) => {
   if (!body.ok) return body.response
   const version = (body.value as { version?: unknown } | null)?.version
   if (typeof version !== 'string' && typeof version !== 'number')
-    return apiError(c, 400, 'invalid_request', [{ path: 'version', message: 'a version id is required' }])
+    return jsonError(c, 400, 'invalid_request', [{ path: 'version', message: 'a version id is required' }])
   const stored = await kv.get(versionKey(String(version)), 'text')
-  if (stored === null) return apiError(c, 404, 'not_found', `no stored version "${String(version)}"`)
+  if (stored === null) return jsonError(c, 404, 'not_found', `no stored version "${String(version)}"`)
   // Refuse to activate a stored document the current compiler rejects (it would only fall back).
   const check = compileRulesetText(stored, { checkSelector: htmlRewriterSelectorCheck })
-  if (!check.ok) return apiError(c, 422, 'invalid_ruleset', check.issues)
+  if (!check.ok) return jsonError(c, 422, 'invalid_ruleset', check.issues)
   const out = await rollbackTo(kvStore(kv), String(version))
-  if (!out.ok) return apiError(c, 404, 'not_found', `no stored version "${String(version)}"`)
+  if (!out.ok) return jsonError(c, 404, 'not_found', `no stored version "${String(version)}"`)
   forgetRuleset(kv)
   return c.json({ ok: true, version: out.version, previous: out.previous ?? null })
 })
@@ -125,7 +132,7 @@ adminApi.post('/explain', limit(MAX_RULESET_BYTES), async (c) => {
   const body = await readJson(c)
   if (!body.ok) return body.response
   if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-    return apiError(c, 400, 'invalid_request', [
+    return jsonError(c, 400, 'invalid_request', [
       { path: '', message: 'the body is a context object, e.g. {"geo":{"country":"DE"},"path":"/"}' },
     ])
   }
@@ -137,7 +144,7 @@ adminApi.post('/explain', limit(MAX_RULESET_BYTES), async (c) => {
   if (wrapped && input.ruleset !== undefined) {
     const v = validateDocument(input.ruleset)
     if (!v.ok)
-      return apiError(
+      return jsonError(
         c,
         422,
         'invalid_ruleset',
@@ -149,7 +156,7 @@ adminApi.post('/explain', limit(MAX_RULESET_BYTES), async (c) => {
     if (kv instanceof Response) return kv
     const active = await readActiveRuleset(kv)
     if (!active.ok)
-      return apiError(
+      return jsonError(
         c,
         active.reason === 'none' ? 404 : 409,
         active.reason === 'none' ? 'not_found' : 'invalid_ruleset',
@@ -164,7 +171,7 @@ adminApi.all('/explain', notAllowed('POST'))
 adminApi.post('/qa-token', limit(MAX_SMALL_BODY_BYTES), async (c) => {
   const secret = c.env.QA_SECRET
   if (secret === undefined || secret === '')
-    return apiError(c, 503, 'qa_disabled', 'QA_SECRET is not set, so QA tokens cannot be minted')
+    return jsonError(c, 503, 'qa_disabled', 'QA_SECRET is not set, so QA tokens cannot be minted')
   const text = await c.req.text()
   let ttlInput: unknown = '8h'
   if (text.trim() !== '') {
@@ -172,7 +179,7 @@ adminApi.post('/qa-token', limit(MAX_SMALL_BODY_BYTES), async (c) => {
     try {
       value = JSON.parse(text)
     } catch (err) {
-      return apiError(c, 400, 'invalid_json', [
+      return jsonError(c, 400, 'invalid_json', [
         { path: '', message: `not valid JSON: ${err instanceof Error ? err.message : 'parse error'}` },
       ])
     }
@@ -181,10 +188,10 @@ adminApi.post('/qa-token', limit(MAX_SMALL_BODY_BYTES), async (c) => {
   }
   const ttl = typeof ttlInput === 'string' || typeof ttlInput === 'number' ? parseTtl(ttlInput) : undefined
   if (ttl === undefined)
-    return apiError(c, 400, 'invalid_request', [
+    return jsonError(c, 400, 'invalid_request', [
       { path: 'ttl', message: 'ttl is a duration such as "8h", "30m", "2d" or a number of seconds' },
     ])
-  if (ttl > MAX_QA_TTL_SECONDS) return apiError(c, 400, 'invalid_request', [{ path: 'ttl', message: 'ttl is at most 7 days' }])
+  if (ttl > MAX_QA_TTL_SECONDS) return jsonError(c, 400, 'invalid_request', [{ path: 'ttl', message: 'ttl is at most 7 days' }])
   const token = await mintQaToken(secret, ttl)
   return c.json({ token, ttlSeconds: ttl, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() })
 })

@@ -1,6 +1,9 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Env } from '../env'
+import { readBodyText } from '../http/body'
+import { jsonError } from '../http/errors'
+import { isSameOrigin } from '../http/origin'
 import { countEvent, readIdentity, visitorClearCookie, visitorSetCookie } from '../identity/state'
 import { recordVisitorEvent, type VisitorEvent } from '../measure/record'
 import { viewRows } from '../recs/counts'
@@ -9,9 +12,15 @@ import { recsTally } from '../recs/tally'
 import { Settings } from '../rules/schema'
 import { getRuleset } from '../rules/store'
 import { backgroundRunner } from '../util/background'
+import { mergeSlashes } from '../util/path'
 
 /** Request bodies over this many bytes are refused with 413 (SPEC 7). */
 export const MAX_EVENT_BYTES = 4096
+/**
+ * An event's `value` (e.g. an order's amount, in the site's currency) is 0 … 1,000,000,000.
+ * Refunds are not events: a negative value would let one visitor cancel out others' revenue.
+ */
+export const MAX_EVENT_VALUE = 1e9
 /** Event types every site has; any other type must be a goal id of the ruleset. */
 export const BUILTIN_EVENTS = ['page_view', 'cart_add', 'purchase'] as const
 const EVENT_BUDGET_MS = 200
@@ -25,45 +34,12 @@ const Name = z
 const EventBody = z.strictObject({
   type: Name,
   goal: Name.optional(),
-  value: z.number().finite().min(-1e12).max(1e12).optional(),
+  value: z.number().finite().min(0).max(MAX_EVENT_VALUE).optional(),
   /** For `page_view` from a page Veneer did not serve (e.g. a client-side navigation). */
   path: z.string().min(1).max(500).startsWith('/').optional(),
   /** The catalog item of a `cart_add` or `purchase` (SPEC 13). */
   item: ItemId.optional(),
 })
-
-type BodyResult = { ok: true; text: string } | { ok: false; status: 400 | 413 }
-
-/** Reads at most MAX_EVENT_BYTES of the body without buffering a larger one. */
-async function readLimited(req: Request): Promise<BodyResult> {
-  const declared = Number(req.headers.get('content-length') ?? '0')
-  if (declared > MAX_EVENT_BYTES) return { ok: false, status: 413 }
-  if (req.body === null) return { ok: true, text: '' }
-  const reader = req.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_EVENT_BYTES) {
-      await reader.cancel().catch(() => undefined)
-      return { ok: false, status: 413 }
-    }
-    chunks.push(value)
-  }
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    all.set(c, at)
-    at += c.byteLength
-  }
-  try {
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all) }
-  } catch {
-    return { ok: false, status: 400 }
-  }
-}
 
 const NO_STORE = { 'cache-control': 'no-store' }
 
@@ -71,29 +47,30 @@ const NO_STORE = { 'cache-control': 'no-store' }
  * `POST /__veneer/events` (SPEC 7): `{ type, goal?, value?, path? }`, JSON in any content type
  * so `navigator.sendBeacon` (text/plain) works. With personalization consent the counters in
  * `veneer_visitor` are updated and the refreshed cookie returned; with analytics consent too the
- * event is handed to measurement. Cross-site posts are refused.
+ * event is handed to measurement. Only same-origin posts are taken (src/http/origin.ts).
  */
 export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) => {
-  if (c.req.header('sec-fetch-site') === 'cross-site')
-    return c.json({ error: 'forbidden', details: 'cross-site events are not accepted' }, 403, NO_STORE)
-  const body = await readLimited(c.req.raw)
+  if (!isSameOrigin(c.req.raw))
+    return jsonError(c, 403, 'forbidden', 'events are accepted from this site only (Origin or Sec-Fetch-Site: same-origin)')
+  const body = await readBodyText(c.req.raw, MAX_EVENT_BYTES)
   if (!body.ok) {
-    return body.status === 413
-      ? c.json({ error: 'payload_too_large', details: `an event is at most ${MAX_EVENT_BYTES} bytes` }, 413, NO_STORE)
-      : c.json({ error: 'invalid_event', details: 'the body is not UTF-8' }, 400, NO_STORE)
+    return body.reason === 'too_large'
+      ? jsonError(c, 413, 'payload_too_large', `an event is at most ${MAX_EVENT_BYTES} bytes`)
+      : jsonError(c, 400, 'invalid_event', 'the body is not UTF-8')
   }
   let json: unknown
   try {
     json = JSON.parse(body.text)
   } catch {
-    return c.json({ error: 'invalid_event', details: 'the body is not JSON' }, 400, NO_STORE)
+    return jsonError(c, 400, 'invalid_event', 'the body is not JSON')
   }
   const parsed = EventBody.safeParse(json)
   if (!parsed.success) {
-    return c.json(
-      { error: 'invalid_event', details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    return jsonError(
+      c,
       400,
-      NO_STORE,
+      'invalid_event',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     )
   }
   const event = parsed.data
@@ -102,14 +79,15 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   const builtin = (BUILTIN_EVENTS as readonly string[]).includes(event.type)
   const goalIds = new Set(ruleset?.goals.map((g) => g.id) ?? [])
   if (ruleset !== undefined && !builtin && !goalIds.has(event.type)) {
-    return c.json(
-      { error: 'invalid_event', details: `unknown event type "${event.type}": use page_view, cart_add, purchase or a goal id` },
+    return jsonError(
+      c,
       400,
-      NO_STORE,
+      'invalid_event',
+      `unknown event type "${event.type}": use page_view, cart_add, purchase or a goal id`,
     )
   }
   if (ruleset !== undefined && event.goal !== undefined && !goalIds.has(event.goal)) {
-    return c.json({ error: 'invalid_event', details: `unknown goal "${event.goal}"` }, 400, NO_STORE)
+    return jsonError(c, 400, 'invalid_event', `unknown goal "${event.goal}"`)
   }
   // Without a ruleset (none published, KV slow) counters still move, by the default settings.
   const settings = ruleset?.settings ?? DEFAULT_SETTINGS
@@ -126,7 +104,8 @@ export const events = new Hono<{ Bindings: Env }>().post('/events', async (c) =>
   let recorded = false
   if (identity.consent.personalization && identity.record !== undefined) {
     const boughtBefore = identity.record.purchased ?? []
-    countEvent(identity.record, settings, event.type, event.path, event.item)
+    const path = event.path === undefined ? undefined : mergeSlashes(event.path)
+    countEvent(identity.record, settings, event.type, path, event.item)
     if (identity.consent.analytics && event.item !== undefined && (event.type === 'cart_add' || event.type === 'purchase')) {
       // Also-bought counts: the item, and pairs with what the visitor carted or bought before.
       recsTally(c.env, waitUntil)?.add(viewRows(event.item, boughtBefore, Date.now(), 'buy'))

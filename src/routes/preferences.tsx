@@ -8,13 +8,13 @@ import {
   VENEER_COOKIES,
   VISITOR_COOKIE,
   checkFormToken,
-  clearCookie,
   consentValue,
   formToken,
-  sameOriginPost,
-  serializeCookie,
   type ConsentReading,
 } from '../consent'
+import { readBodyBytes } from '../http/body'
+import { clearCookie, setCookie } from '../http/cookies'
+import { isSameOrigin } from '../http/origin'
 import { buildContext, contextualContext } from '../context/build'
 import type { VisitorState } from '../context/types'
 import { matchSegments } from '../decide/decide'
@@ -268,7 +268,7 @@ export const preferences = new Hono<{ Bindings: Env }>()
   })
   .post('/preferences', async (c) => {
     const request = c.req.raw
-    const refuse = (why: string) =>
+    const refuse = (why: string, status: 403 | 413 = 403) =>
       c.html(
         <>
           {DOCTYPE}
@@ -286,17 +286,25 @@ export const preferences = new Hono<{ Bindings: Env }>()
             </body>
           </html>
         </>,
-        403,
+        status,
         PAGE_HEADERS,
       )
-    if (!sameOriginPost(request)) return refuse('This form can only be sent from this site’s own preference page.')
-    if (Number(request.headers.get('content-length') ?? '0') > MAX_FORM_BYTES) return refuse('The form was too large.')
+    if (!isSameOrigin(request)) return refuse('This form can only be sent from this site’s own preference page.')
     const ct = request.headers.get('content-type') ?? ''
     if (!ct.startsWith('application/x-www-form-urlencoded') && !ct.startsWith('multipart/form-data'))
       return refuse('The form could not be read.')
+    // Counted on the bytes read: a chunked body has no Content-Length to trust.
+    const body = await readBodyBytes(request, MAX_FORM_BYTES)
+    if (!body.ok) return refuse('The form was too large.', 413)
     let form: Record<string, unknown>
     try {
-      form = await c.req.parseBody()
+      const data = await new Request(request.url, {
+        method: 'POST',
+        headers: { 'content-type': ct },
+        body: body.bytes,
+      }).formData()
+      form = {}
+      for (const [k, v] of data) if (!(k in form)) form[k] = v
     } catch {
       return refuse('The form could not be read.')
     }
@@ -308,7 +316,8 @@ export const preferences = new Hono<{ Bindings: Env }>()
     const headers = new Headers({ ...PAGE_HEADERS, location: '/__veneer/preferences?done=saved' })
     const action = form.action
     if (action === 'forget') {
-      for (const name of VENEER_COOKIES) headers.append('set-cookie', clearCookie(name, url, name !== CONSENT_COOKIE))
+      for (const name of VENEER_COOKIES)
+        headers.append('set-cookie', clearCookie(name, { requestUrl: url, httpOnly: name !== CONSENT_COOKIE }))
       headers.set('location', '/__veneer/preferences?done=forgotten')
       return new Response(null, { status: 303, headers })
     }
@@ -324,8 +333,8 @@ export const preferences = new Hono<{ Bindings: Env }>()
     // Not HttpOnly: the site's own consent banner (CMP) may read and rewrite this choice.
     headers.append(
       'set-cookie',
-      serializeCookie(CONSENT_COOKIE, consentValue(granted), { maxAgeSeconds: days * 86_400, requestUrl: url, httpOnly: false }),
+      setCookie(CONSENT_COOKIE, consentValue(granted), { maxAgeSeconds: days * 86_400, requestUrl: url, httpOnly: false }),
     )
-    if (!granted.personalization) headers.append('set-cookie', clearCookie(VISITOR_COOKIE, url))
+    if (!granted.personalization) headers.append('set-cookie', clearCookie(VISITOR_COOKIE, { requestUrl: url }))
     return new Response(null, { status: 303, headers })
   })

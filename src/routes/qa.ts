@@ -1,15 +1,8 @@
 import { Hono } from 'hono'
 import type { Env } from '../env'
-import {
-  QA_COOKIE,
-  MAX_COOKIE_PART,
-  clearQaCookie,
-  cookieValue,
-  decodeQaCookie,
-  isLocalHost,
-  setQaCookie,
-  type QaCookie,
-} from '../qa/cookie'
+import { jsonError } from '../http/errors'
+import { localPath } from '../http/origin'
+import { MAX_COOKIE_PART, clearQaCookie, readQaCookie, setQaCookie, type QaCookie } from '../qa/cookie'
 import { readActiveRuleset } from '../admin/active'
 import { formChoices, newNonce, qaFormBody } from '../qa/form'
 import { escapeHtml } from '../rewrite/template'
@@ -17,12 +10,6 @@ import { parseContext, parseOverrides } from '../qa/parse'
 import { readQaToken } from '../qa/token'
 
 const NO_STORE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }
-
-/** A same-site path to go to after the cookie is set: `/`, `/products/jacket.html?x=1`; never `//host`. */
-function safeRedirect(to: string | undefined): string | undefined {
-  if (to === undefined || to.length > 1000 || !to.startsWith('/') || to.startsWith('//') || to.includes('\\')) return undefined
-  return to
-}
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title>
@@ -39,8 +26,7 @@ function page(title: string, body: string): string {
  * `?clear=1` ends the session. An invalid token: 401; none at all: 400.
  */
 export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
-  const url = new URL(c.req.url)
-  const secure = !isLocalHost(url.hostname)
+  const requestUrl = c.req.url
   if (c.req.query('clear') !== undefined) {
     return c.html(
       page(
@@ -50,56 +36,53 @@ export const qa = new Hono<{ Bindings: Env }>().get('/qa', async (c) => {
       200,
       {
         ...NO_STORE,
-        'set-cookie': clearQaCookie(secure),
+        'set-cookie': clearQaCookie(requestUrl),
       },
     )
   }
-  const existing = (() => {
-    const raw = cookieValue(c.req.header('cookie') ?? null, QA_COOKIE)
-    return raw === undefined ? undefined : decodeQaCookie(raw)
-  })()
+  const existing = readQaCookie(c.req.header('cookie'))
+  // Where to go after the cookie is set: a path of this site. Control characters are refused
+  // before anything else; a target off this site is ignored (the QA page is shown instead).
+  const toParam = c.req.query('to')
+  const target = toParam === undefined || toParam === '' ? undefined : localPath(toParam.slice(0, 1000), requestUrl)
+  if (target !== undefined && !target.ok && target.reason === 'control')
+    return jsonError(c, 400, 'invalid_redirect', '`to` may not hold control characters (CR, LF, tab, …)', NO_STORE)
+  const to = target?.ok === true ? target : undefined
   const token = c.req.query('token') ?? existing?.token
   if (token === undefined || token === '') {
-    return c.json(
-      {
-        error: 'missing_token',
-        details: 'pass ?token=<QA token>; mint one with `npx veneer qa-token --ttl 8h` or POST /__veneer/api/qa-token',
-      },
+    return jsonError(
+      c,
       400,
+      'missing_token',
+      'pass ?token=<QA token>; mint one with `npx veneer qa-token --ttl 8h` or POST /__veneer/api/qa-token',
       NO_STORE,
     )
   }
-  const chosen = formChoices(url.searchParams) // the form's selects, when it was submitted
+  const chosen = formChoices(new URL(requestUrl).searchParams) // the form's selects, when it was submitted
   const override =
     c.req.query('override') ?? chosen?.override ?? (c.req.query('token') === undefined ? existing?.override : undefined)
   const context =
     c.req.query('context') ?? chosen?.context ?? (c.req.query('token') === undefined ? existing?.context : undefined)
   if ((override?.length ?? 0) > MAX_COOKIE_PART || (context?.length ?? 0) > MAX_COOKIE_PART) {
-    return c.json(
-      { error: 'too_long', details: `override and context are limited to ${MAX_COOKIE_PART} characters each` },
-      400,
-      NO_STORE,
-    )
+    return jsonError(c, 400, 'too_long', `override and context are limited to ${MAX_COOKIE_PART} characters each`, NO_STORE)
   }
   if (c.env?.QA_SECRET === undefined || c.env.QA_SECRET === '') {
-    return c.json({ error: 'qa_disabled', details: 'QA is disabled on this deployment: QA_SECRET is not set' }, 401, NO_STORE)
+    return jsonError(c, 401, 'qa_disabled', 'QA is disabled on this deployment: QA_SECRET is not set', NO_STORE)
   }
   const info = await readQaToken(c.env.QA_SECRET, token)
   const maxAge = info === undefined ? 0 : info.exp - Math.floor(Date.now() / 1000)
   if (info === undefined || maxAge <= 0) {
-    return c.json(
-      {
-        error: 'invalid_token',
-        details: 'the QA token is not valid: forged, expired, not of scope "qa", or signed with another QA_SECRET',
-      },
+    return jsonError(
+      c,
       401,
+      'invalid_token',
+      'the QA token is not valid: forged, expired, issued in the future, not of scope "qa", or signed with another QA_SECRET',
       NO_STORE,
     )
   }
   const session: QaCookie = { token, override: override || undefined, context: context || undefined }
-  const headers = { ...NO_STORE, 'set-cookie': setQaCookie(session, maxAge, secure) }
-  const to = safeRedirect(c.req.query('to'))
-  if (to !== undefined) return c.body(null, 302, { ...headers, location: to })
+  const headers = { ...NO_STORE, 'set-cookie': setQaCookie(session, maxAge, requestUrl) }
+  if (to !== undefined) return c.body(null, 302, { ...headers, location: to.path })
   const o = parseOverrides(session.override)
   const x = parseContext(session.context)
   const active = c.env.RULES === undefined ? undefined : await readActiveRuleset(c.env.RULES)

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { requireAdmin } from '../admin/auth'
-import { apiError } from '../admin/http'
+import { type ErrorCode, jsonError } from '../http/errors'
 import type { Env } from '../env'
 import { getRuleset } from '../rules/store'
 import { readSegmentCounts } from '../segments/counts'
@@ -19,7 +19,7 @@ const GOAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/
 
 export type DiscoverOutcome =
   | { ok: true; result: DiscoverResult }
-  | { ok: false; status: 422 | 503; error: string; details: string }
+  | { ok: false; status: 422 | 503; error: ErrorCode; details: string }
 
 /** Discovery over the stored sample of the last `days` days (the dashboard and the API share it). */
 export async function discoverFromDb(
@@ -61,7 +61,7 @@ export async function discoverFromDb(
 
 export type OpportunitiesOutcome =
   | { ok: true; report: OpportunityReport & { goals: string[] } }
-  | { ok: false; status: 404 | 503; error: string; details: string }
+  | { ok: false; status: 404 | 503; error: ErrorCode; details: string }
 
 /** Per-segment results and opportunities of one experiment, from the daily statistics. */
 export async function opportunitiesFromDb(
@@ -104,23 +104,23 @@ export const segmentsApi = new Hono<{ Bindings: Env }>()
   .get('/api/segments/discover', async function discoverRoute(c) {
     c.header('cache-control', 'no-store')
     const k = parseK(c.req.query('k'))
-    if (k === undefined) return apiError(c, 400, 'invalid_k', 'k is "auto" or a whole number from 1 to 99')
+    if (k === undefined) return jsonError(c, 400, 'invalid_k', 'k is "auto" or a whole number from 1 to 99')
     const daysRaw = c.req.query('days') ?? '7'
     if (!/^\d{1,3}$/.test(daysRaw) || Number(daysRaw) < 1 || Number(daysRaw) > 366)
-      return apiError(c, 400, 'invalid_days', 'days is a whole number from 1 to 366')
+      return jsonError(c, 400, 'invalid_days', 'days is a whole number from 1 to 366')
     const out = await discoverFromDb(c.env.DB, { k, days: Number(daysRaw), assign: c.req.query('assign') === '1' })
-    if (!out.ok) return apiError(c, out.status, out.error, out.details)
+    if (!out.ok) return jsonError(c, out.status, out.error, out.details)
     return c.json(out.result)
   })
   .get('/api/opportunities/:experimentId', async function opportunitiesRoute(c) {
     c.header('cache-control', 'no-store')
     const id = c.req.param('experimentId')
     if (!EXPERIMENT_ID.test(id))
-      return apiError(c, 400, 'invalid_experiment_id', 'experiment ids are letters, digits, "_", "-", ".", ":" (at most 100)')
+      return jsonError(c, 400, 'invalid_experiment_id', 'experiment ids are letters, digits, "_", "-", ".", ":" (at most 100)')
     const goal = c.req.query('goal')
-    if (goal !== undefined && !GOAL_ID.test(goal)) return apiError(c, 400, 'invalid_goal', 'not a goal id')
+    if (goal !== undefined && !GOAL_ID.test(goal)) return jsonError(c, 400, 'invalid_goal', 'not a goal id')
     const out = await opportunitiesFromDb(c.env.DB, id, goal)
-    if (!out.ok) return apiError(c, out.status, out.error, out.details)
+    if (!out.ok) return jsonError(c, out.status, out.error, out.details)
     // Existing segments are named by the active ruleset; its conditions are shown for context.
     const lookup = await getRuleset(c.env.RULES, { budgetMs: 1_000, waitUntil: backgroundRunner(c) })
     const known = new Map((lookup.ruleset?.doc.segments ?? []).map((s) => [s.id, s.when]))

@@ -2,6 +2,7 @@ import type { RecommendSpec } from '../recs/recommend'
 import { compileItemTemplate, type ItemTemplateParts } from '../recs/template'
 import { compileTemplate, type Template } from '../rewrite/template'
 import { compileCondition, type ConditionOptions, type Predicate } from './conditions'
+import { depthMessage, tooDeepAt } from './depth'
 import { joinPath, type RulesetIssue } from './errors'
 import { compileGlobs, type PathMatcher } from './glob'
 import { RulesetDocument, type ExperimentDoc, type GoalDoc, type OperationDoc, type RulesetDoc, type SettingsDoc } from './schema'
@@ -100,7 +101,14 @@ function compileOp(op: OperationDoc, selector: string, path: string, issues: Rul
     case 'removeClass':
       return { op: op.op, selector, className: op.value }
     case 'setAttr':
-      return { op: op.op, selector, name: op.name, template: compileTemplate(op.value, path, issues) }
+      return {
+        op: op.op,
+        selector,
+        name: op.name,
+        template: compileTemplate(op.value, path, issues, { kind: 'attr', name: op.name }),
+      }
+    case 'setText':
+      return { op: op.op, selector, template: compileTemplate(op.value, path, issues, { kind: 'text' }) }
     case 'recommend': {
       const { parts, problems } = compileItemTemplate(op.template)
       for (const message of problems) issues.push({ path: joinPath(path, 'template'), message })
@@ -108,7 +116,7 @@ function compileOp(op: OperationDoc, selector: string, path: string, issues: Rul
       return { op: op.op, selector, spec, template: parts }
     }
     default:
-      return { op: op.op, selector, template: compileTemplate(op.value, path, issues) }
+      return { op: op.op, selector, template: compileTemplate(op.value, path, issues, { kind: 'html' }) }
   }
 }
 
@@ -193,6 +201,8 @@ function crossReferences(doc: RulesetDoc, issues: RulesetIssue[]): void {
 
 /** Validates a parsed JSON value as a ruleset and compiles it; every problem with its path. */
 export function compileRuleset(input: unknown, options: CompileOptions = {}): CompileResult {
+  const deep = tooDeepAt(input)
+  if (deep !== undefined) return { ok: false, issues: [{ path: deep, message: depthMessage() }] }
   const parsed = RulesetDocument.safeParse(input)
   if (!parsed.success) {
     return {

@@ -1,4 +1,5 @@
 import { joinPath, type RulesetIssue } from './errors'
+import { compileLinearRegex, type LinearRegex } from './regex'
 import { regexPortabilityProblem } from './regex-portable'
 import type { ConditionDoc } from './schema'
 
@@ -42,48 +43,23 @@ export function lookup(obj: unknown, keys: readonly string[]): unknown {
 }
 
 /**
- * Rejects patterns that can backtrack catastrophically: a quantified group that itself holds a
- * quantifier or an alternation (`(a+)+`, `(a|aa)*`), and backreferences. Conservative on purpose.
+ * Why a `$regex` cannot be used, or undefined: too long, not valid JavaScript, or outside what the
+ * linear-time engine matches (backreferences, lookaround; see src/rules/regex.ts). Patterns that
+ * would backtrack catastrophically in `RegExp` (`(a+)+$`, `^(aa?)+$`) are fine: they never run there.
  */
 export function regexProblem(pattern: string): string | undefined {
-  if (pattern.length > MAX_REGEX_LENGTH) return `$regex is longer than ${MAX_REGEX_LENGTH} characters`
+  return compileRegex(pattern).problem
+}
+
+function compileRegex(pattern: string, ignoreCase = false): { regex?: LinearRegex; problem?: string } {
+  if (pattern.length > MAX_REGEX_LENGTH) return { problem: `$regex is longer than ${MAX_REGEX_LENGTH} characters` }
   try {
-    new RegExp(pattern)
+    new RegExp(pattern, ignoreCase ? 'i' : '')
   } catch {
-    return '$regex does not compile'
+    return { problem: '$regex does not compile' }
   }
-  if (/\\[1-9]|\\k</.test(pattern)) return '$regex backreferences are not allowed'
-  // Find groups that are followed by a quantifier and contain a quantifier or "|".
-  const stack: number[] = []
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]
-    if (ch === '\\') {
-      i++
-      continue
-    }
-    if (ch === '[') {
-      // skip a character class
-      i++
-      while (i < pattern.length && pattern[i] !== ']') {
-        if (pattern[i] === '\\') i++
-        i++
-      }
-      continue
-    }
-    if (ch === '(') stack.push(i)
-    else if (ch === ')') {
-      const start = stack.pop() ?? 0
-      const next = pattern[i + 1]
-      if (next === '*' || next === '+' || next === '{' || next === '?') {
-        const inner = pattern
-          .slice(start + 1, i)
-          .replace(/\\./g, '')
-          .replace(/\[[^\]]*\]/g, 'x')
-        if (next !== '?' && /[*+{|]/.test(inner)) return '$regex has a nested quantifier, which can backtrack exponentially'
-      }
-    }
-  }
-  return undefined
+  const c = compileLinearRegex(pattern, { ignoreCase })
+  return c.ok ? { regex: c.regex } : { problem: c.problem }
 }
 
 function isScalar(v: unknown): v is Scalar {
@@ -195,14 +171,14 @@ function compileTest(
         missingPasses = false
         break
       case '$regex': {
-        const problem = regexPortabilityProblem(arg as string) ?? regexProblem(arg as string)
-        if (problem !== undefined) {
-          issues.push({ path: p, message: problem })
+        const portability = regexPortabilityProblem(arg as string)
+        const ignoreCase = (test as { $options?: unknown }).$options === 'i'
+        const { regex, problem } = portability === undefined ? compileRegex(arg as string, ignoreCase) : { problem: portability }
+        if (regex === undefined) {
+          issues.push({ path: p, message: problem ?? '$regex is not usable' })
           return undefined
         }
-        const flags = (test as { $options?: unknown }).$options === 'i' ? 'i' : ''
-        const re = new RegExp(arg as string, flags)
-        checks.push((v) => typeof v === 'string' && re.test(v.slice(0, MAX_REGEX_INPUT)))
+        checks.push((v) => typeof v === 'string' && regex.test(v.slice(0, MAX_REGEX_INPUT)))
         missingPasses = false
         break
       }

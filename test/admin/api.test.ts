@@ -58,7 +58,7 @@ describe('POST api/ruleset/validate', () => {
     const doc = demoRuleset()
     doc.placements[0].selector = 'h1 + p'
     doc.placements[1].rules[0].segment = 'nope'
-    doc.segments[0].when = { 'geo.country': { $regex: '(a+)+' } }
+    doc.segments[0].when = { 'geo.country': { $regex: '(a+)\\1' } }
     doc.settings.budgetMs = -1
     const res = await api('POST', '/ruleset/validate', doc)
     expect(res.status).toBe(422)

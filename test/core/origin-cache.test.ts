@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isSharedCacheable } from '../../src/pipeline/origin-cache'
+import { isAnonymousRequest, isSharedCacheable } from '../../src/pipeline/origin-cache'
 import { origin, PAGE, ruleset, rulesKv, run } from '../helpers'
 
 describe('settings.originCacheTtl: generic origin HTML cached at the edge (SPEC 8)', () => {
@@ -9,7 +9,14 @@ describe('settings.originCacheTtl: generic origin HTML cached at the edge (SPEC 
     const url = `https://shop.example/cached-${crypto.randomUUID()}`
     const results = []
     for (let i = 0; i < 4; i++)
-      results.push(await run(url, { kv, app: { fetchOrigin: o.fetchOrigin }, init: { headers: { cookie: `session=${i}` } } }))
+      // Only Veneer's own cookies: a site cookie or Authorization bypasses the cache (issue 10).
+      results.push(
+        await run(url, {
+          kv,
+          app: { fetchOrigin: o.fetchOrigin },
+          init: { headers: { cookie: `veneer_consent=none; veneer_qa=${i}` } },
+        }),
+      )
     // The first request warms the ruleset (a cold isolate does not wait for the setting), the
     // second stores the page, the others are served from the edge cache.
     expect(o.calls).toHaveLength(2)
@@ -45,7 +52,20 @@ describe('settings.originCacheTtl: generic origin HTML cached at the edge (SPEC 
     ['vary accept-encoding', { 'content-type': 'text/html', 'cache-control': 'public', vary: 'Accept-Encoding' }, 200, true],
     ['404', { 'content-type': 'text/html', 'cache-control': 'public' }, 404, false],
     ['json', { 'content-type': 'application/json', 'cache-control': 'public' }, 200, false],
+    ['max-age=0', { 'content-type': 'text/html', 'cache-control': 'public, max-age=0' }, 200, false],
+    ['s-maxage=0', { 'content-type': 'text/html', 'cache-control': 's-maxage=0, max-age=60' }, 200, false],
+    ['vary *', { 'content-type': 'text/html', 'cache-control': 'public', vary: '*' }, 200, false],
   ])('cacheable? %s', (_n, headers, status, expected) => {
     expect(isSharedCacheable(new Response('x', { status, headers }))).toBe(expected)
+  })
+
+  it.each<[string, Record<string, string>, boolean]>([
+    ['no credentials', {}, true],
+    ["only Veneer's cookies", { cookie: 'veneer_consent=none; veneer_visitor=x; veneer_profile=y; veneer_qa=z' }, true],
+    ['Authorization', { authorization: 'Bearer t' }, false],
+    ['a site session cookie', { cookie: 'veneer_consent=none; session=abc' }, false],
+    ['a cookie without a value', { cookie: 'flag' }, false],
+  ])('may share the anonymous copy? %s', (_n, headers, expected) => {
+    expect(isAnonymousRequest(new Request('https://shop.example/', { headers }))).toBe(expected)
   })
 })

@@ -88,10 +88,10 @@ describe('ruleset validation (SPEC 4)', () => {
     ])
   })
 
-  it('rejects unsafe regexes and unknown placeholders on load', () => {
+  it('rejects regexes the linear-time engine cannot run (backreferences) and unknown placeholders on load', () => {
     const issues = issuesOf(
       ruleset({
-        segments: [{ id: 'us', when: { 'request.referrer': { $regex: '(a+)+$' } } }],
+        segments: [{ id: 'us', when: { 'request.referrer': { $regex: '(a+)\\1$' } } }],
         placements: [
           {
             id: 'hero',

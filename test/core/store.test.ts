@@ -93,7 +93,7 @@ describe('per-isolate cache: stale-while-revalidate, compile once per version', 
     expect((await getRuleset(kv, { budgetMs: 1000, waitUntil })).ruleset?.version).toBe('good')
     for (const corrupt of [
       '{"settings":',
-      JSON.stringify({ version: 'bad', segments: [{ id: 'x', when: { 'geo.country': { $regex: '(a+)+' } } }] }),
+      JSON.stringify({ version: 'bad', segments: [{ id: 'x', when: { 'geo.country': { $regex: '(a+)\\1' } } }] }),
     ]) {
       await kv.set(corrupt)
       await getRuleset(kv, { budgetMs: 1000, waitUntil, now: Date.now() + 5000 })

@@ -8,7 +8,8 @@ const post = (body: BodyInit, o: { cookies?: Record<string, string>; headers?: R
     method: 'POST',
     body,
     cookies: o.cookies,
-    headers: { 'content-type': 'application/json', ...o.headers },
+    // As a browser posts from the site's own page (events need same-origin, src/http/origin.ts).
+    headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...o.headers },
   })
 
 describe('POST /__veneer/events', () => {

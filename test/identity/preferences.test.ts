@@ -36,7 +36,12 @@ async function hesitantVisitor(): Promise<string> {
     cookie =
       (await send('/products/backpack', { cookies: cookie === '' ? {} : { veneer_visitor: cookie } })).jar.veneer_visitor ??
       cookie
-  const add = await send('/__veneer/events', { method: 'POST', body: '{"type":"cart_add"}', cookies: { veneer_visitor: cookie } })
+  const add = await send('/__veneer/events', {
+    method: 'POST',
+    body: '{"type":"cart_add"}',
+    cookies: { veneer_visitor: cookie },
+    headers: { 'sec-fetch-site': 'same-origin' },
+  })
   return add.jar.veneer_visitor ?? ''
 }
 

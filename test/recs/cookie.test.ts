@@ -12,7 +12,7 @@ import {
   newVisitorRecord,
 } from '../../src/identity/visitor-token'
 import { createApp } from '../../src/app'
-import { serializeCookie } from '../../src/consent/cookies'
+import { setCookie } from '../../src/http/cookies'
 import { CF } from '../helpers'
 
 const env = workersEnv as unknown as Env
@@ -29,7 +29,7 @@ describe('veneer_visitor with recommendation items: the 4 KB bound', () => {
     r.recent = Array.from({ length: MAX_RECENT_ITEMS }, (_, i) => name('r', i, 64))
     r.purchased = Array.from({ length: MAX_PURCHASED_ITEMS }, (_, i) => name('p', i, 64))
     const token = await encodeVisitor(ring, r, NOW, 86_400)
-    const cookie = serializeCookie('veneer_visitor', token, { maxAgeSeconds: 86_400, requestUrl: 'https://shop.example/' })
+    const cookie = setCookie('veneer_visitor', token, { maxAgeSeconds: 86_400, requestUrl: 'https://shop.example/' })
     expect(`veneer_visitor=${token}`.length).toBeLessThan(4096)
     expect(cookie.length).toBeLessThan(4096 + 200) // attributes are not counted by browsers' 4,096
     expect(r.recent).toEqual([]) // recommendations' lists gave way first

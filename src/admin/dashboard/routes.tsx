@@ -1,9 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { getCookie } from 'hono/cookie'
 import type { Env } from '../../env'
+import { limitBody } from '../../http/body'
+import { readCookie } from '../../http/cookies'
+import { isSameOrigin } from '../../http/origin'
 import { compileRulesetText, htmlRewriterSelectorCheck } from '../../rules/compile'
 import { forgetRuleset } from '../../rules/store'
 import { readActiveRuleset } from '../active'
@@ -12,17 +13,10 @@ import { explain } from '../explain'
 import { COUNTRY_TZ } from '../country-timezones'
 import { MAX_RULESET_BYTES } from '../http'
 import { loadResults, type ResultsLookup } from '../results-source'
-import {
-  clearSessionCookie,
-  createSession,
-  readSession,
-  sameOrigin,
-  SESSION_COOKIE,
-  sessionCookie,
-  type Session,
-} from '../session'
+import { clearSessionCookie, createSession, readSession, SESSION_COOKIE, sessionCookie, type Session } from '../session'
+import { clientKey, lockedFor, recordFailure } from '../throttle'
 import { validateText } from '../validate'
-import { kvStore, listVersions, publishDocument, rollbackTo, versionKey } from '../versions'
+import { kvStore, listVersions, publishDocument, RulesetTooLargeError, rollbackTo, versionKey } from '../versions'
 import { LoginPage, MessagePage } from './layout'
 import { DashboardPage, type DashboardProps } from './page'
 import { EMPTY_PREVIEW, type PreviewForm } from './preview'
@@ -46,7 +40,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 /** The dashboard session of this request, if its cookie is valid. */
 export async function sessionOf(c: Ctx): Promise<Session | undefined> {
-  return readSession(c.env.ADMIN_TOKEN ?? '', getCookie(c, SESSION_COOKIE))
+  return readSession(c.env.ADMIN_TOKEN ?? '', readCookie(c.req.header('cookie'), SESSION_COOKIE))
 }
 
 export function field(form: Record<string, unknown>, name: string, max = 1000): string {
@@ -84,7 +78,7 @@ export async function render(
  * Returns the session and the parsed form, or the response to send instead.
  */
 export async function guardPost(c: Ctx): Promise<{ session: Session; form: Record<string, unknown> } | Response> {
-  if (!sameOrigin(c.req.raw))
+  if (!isSameOrigin(c.req.raw))
     return c.html(
       <MessagePage title="Refused" message="This form must be sent from the dashboard itself (cross-site request refused)." />,
       403,
@@ -176,16 +170,23 @@ adminDashboard.get('/', async (c) => {
 
 adminDashboard.post(
   '/login',
-  bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.html(<LoginPage error="That request was too large." />, 413) }),
+  limitBody(8 * 1024, (c) => c.html(<LoginPage error="That request was too large." />, 413)),
   async (c) => {
-    if (!sameOrigin(c.req.raw))
+    if (!isSameOrigin(c.req.raw))
       return c.html(
         <MessagePage title="Refused" message="Log in from the dashboard's own page (cross-site request refused)." />,
         403,
       )
+    const client = clientKey(c.req.raw)
+    const wait = lockedFor(client)
+    if (wait > 0)
+      return c.html(<LoginPage error="Too many wrong tokens from here. Wait a few minutes and try again." />, 429, {
+        'retry-after': String(wait),
+      })
     const form = (await c.req.parseBody()) as Record<string, unknown>
     const token = field(form, 'token', 4096)
     if (!(await timingSafeEqualStrings(token, c.env.ADMIN_TOKEN ?? ''))) {
+      recordFailure(client)
       console.warn(JSON.stringify({ level: 'warn', source: 'veneer', code: 'admin_login_failed' }))
       return c.html(<LoginPage error="That is not the admin token." />, 401)
     }
@@ -194,31 +195,39 @@ adminDashboard.post(
   },
 )
 
-adminDashboard.post('/logout', async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  return c.body(null, 303, { location: HOME, 'set-cookie': clearSessionCookie(new URL(c.req.url)) })
-})
+adminDashboard.post(
+  '/logout',
+  limitBody(8 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    return c.body(null, 303, { location: HOME, 'set-cookie': clearSessionCookie(new URL(c.req.url)) })
+  },
+)
 
-adminDashboard.post('/preview', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const { session, form } = guard
-  const pf: PreviewForm = { ...EMPTY_PREVIEW }
-  for (const k of Object.keys(pf) as (keyof PreviewForm)[]) pf[k] = field(form, k, k === 'profile' ? 8000 : 500)
-  const parsed = previewInput(pf)
-  if ('error' in parsed) return render(c, session, { preview: { form: pf, error: parsed.error } }, 400)
-  const kv = c.env.RULES
-  const active = kv === undefined ? undefined : await readActiveRuleset(kv)
-  if (active === undefined || !active.ok)
-    return render(c, session, { preview: { form: pf, error: 'There is no valid active ruleset to explain.' } })
-  const trace = await explain(active.ruleset, parsed.input, c.env, { base: new URL(c.req.url).origin })
-  return render(c, session, { preview: { form: pf, trace } })
-})
+adminDashboard.post(
+  '/preview',
+  limitBody(64 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const { session, form } = guard
+    const pf: PreviewForm = { ...EMPTY_PREVIEW }
+    for (const k of Object.keys(pf) as (keyof PreviewForm)[]) pf[k] = field(form, k, k === 'profile' ? 8000 : 500)
+    const parsed = previewInput(pf)
+    if ('error' in parsed) return render(c, session, { preview: { form: pf, error: parsed.error } }, 400)
+    const kv = c.env.RULES
+    const active = kv === undefined ? undefined : await readActiveRuleset(kv)
+    if (active === undefined || !active.ok)
+      return render(c, session, { preview: { form: pf, error: 'There is no valid active ruleset to explain.' } })
+    const trace = await explain(active.ruleset, parsed.input, c.env, { base: new URL(c.req.url).origin })
+    return render(c, session, { preview: { form: pf, trace } })
+  },
+)
 
 adminDashboard.post(
   '/publish',
-  bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The ruleset is larger than 1 MB.', 413) }),
+  limitBody(MAX_FORM_BYTES, (c) => c.text('The ruleset is larger than 1 MB.', 413)),
   async (c) => {
     const guard = await guardPost(c)
     if (guard instanceof Response) return guard
@@ -236,35 +245,56 @@ adminDashboard.post(
       )
     }
     const v = validateText(text)
-    if (!v.ok) return render(c, session, { draft: text, validation: { ok: false, issues: v.issues, warnings: v.warnings } }, 422)
+    if (!v.ok) {
+      // Too deep to validate is a bad request (400), like the admin API answers it.
+      const status = v.kind === 'too_deep' ? 400 : 422
+      // A document too deep to validate is not echoed back either: the editor would choke on it.
+      const draft = v.kind === 'too_deep' ? '' : text
+      return render(c, session, { draft, validation: { ok: false, issues: v.issues, warnings: v.warnings } }, status)
+    }
     if (field(form, 'action') !== 'publish')
       return render(c, session, { draft: text, validation: { ok: true, issues: [], warnings: v.warnings } })
     const kv = c.env.RULES
     if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
-    const out = await publishDocument(kvStore(kv), v.doc, { note: field(form, 'note', 200) || 'dashboard' })
+    let out
+    try {
+      out = await publishDocument(kvStore(kv), v.doc, { note: field(form, 'note', 200) || 'dashboard' })
+    } catch (err) {
+      if (!(err instanceof RulesetTooLargeError)) throw err
+      return render(
+        c,
+        session,
+        { draft: text, validation: { ok: false, issues: [{ path: '', message: err.message }], warnings: [] } },
+        413,
+      )
+    }
     forgetRuleset(kv)
     return c.body(null, 303, { location: `${HOME}?done=published:${encodeURIComponent(out.version)}` })
   },
 )
 
-adminDashboard.post('/rollback', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
-  const guard = await guardPost(c)
-  if (guard instanceof Response) return guard
-  const { session, form } = guard
-  const kv = c.env.RULES
-  if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
-  const version = field(form, 'version', 200)
-  const stored = await kv.get(versionKey(version), 'text')
-  if (stored !== null && !compileRulesetText(stored, { checkSelector: htmlRewriterSelectorCheck }).ok) {
-    return render(
-      c,
-      session,
-      { flash: { kind: 'error', text: `Version ${version} does not validate any more; it was not activated.` } },
-      422,
-    )
-  }
-  const out = await rollbackTo(kvStore(kv), version)
-  if (!out.ok) return render(c, session, { flash: { kind: 'error', text: `There is no stored version "${version}".` } }, 400)
-  forgetRuleset(kv)
-  return c.body(null, 303, { location: `${HOME}?done=rolledback:${encodeURIComponent(out.version)}` })
-})
+adminDashboard.post(
+  '/rollback',
+  limitBody(8 * 1024, (c) => c.text('too large', 413)),
+  async (c) => {
+    const guard = await guardPost(c)
+    if (guard instanceof Response) return guard
+    const { session, form } = guard
+    const kv = c.env.RULES
+    if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
+    const version = field(form, 'version', 200)
+    const stored = await kv.get(versionKey(version), 'text')
+    if (stored !== null && !compileRulesetText(stored, { checkSelector: htmlRewriterSelectorCheck }).ok) {
+      return render(
+        c,
+        session,
+        { flash: { kind: 'error', text: `Version ${version} does not validate any more; it was not activated.` } },
+        422,
+      )
+    }
+    const out = await rollbackTo(kvStore(kv), version)
+    if (!out.ok) return render(c, session, { flash: { kind: 'error', text: `There is no stored version "${version}".` } }, 400)
+    forgetRuleset(kv)
+    return c.body(null, 303, { location: `${HOME}?done=rolledback:${encodeURIComponent(out.version)}` })
+  },
+)

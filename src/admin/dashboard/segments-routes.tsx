@@ -1,5 +1,5 @@
+import { limitBody } from '../../http/body'
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Env } from '../../env'
 import { discoverFromDb, opportunitiesFromDb } from '../../routes/segments'
 import { readActiveRuleset } from '../active'
@@ -41,7 +41,7 @@ export const segmentsDashboard = new Hono<{ Bindings: Env }>()
   })
   .post(
     '/segments/add',
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('too large', 413) }),
+    limitBody(64 * 1024, (c) => c.text('too large', 413)),
     async function addSegment(c) {
       const guard = await guardPost(c)
       if (guard instanceof Response) return guard
