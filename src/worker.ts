@@ -3,6 +3,7 @@ import { runBanditUpdates } from './bandit/update'
 import type { Env } from './env'
 import { consumeAggregateBatch } from './measure/aggregate'
 import './measure/kinds'
+import { checkGuardrails } from './measure/guardrails'
 import { runRetention } from './measure/retention'
 
 const app = createApp()
@@ -20,8 +21,11 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p)
-    // Bandit weights (SPEC 14) on every tick (every 5 minutes); retention once a day.
-    if (controller.cron !== BANDIT_CRON) await runRetention(env, controller.scheduledTime, waitUntil)
+    // Retention and guardrails on the daily cron; bandit weights (SPEC 14) on every tick (5 minutes).
+    if (controller.cron !== BANDIT_CRON) {
+      await runRetention(env, controller.scheduledTime, waitUntil)
+      await checkGuardrails(env, { now: new Date(controller.scheduledTime) })
+    }
     await runBanditUpdates(env, controller.scheduledTime, waitUntil)
   },
 } satisfies ExportedHandler<Env>

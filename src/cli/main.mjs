@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { CliError, EXIT } from './env.mjs'
 import { explainCmd } from './explain-command.mjs'
 import { diff, pull, push, rollback, validate, versions } from './ruleset-commands.mjs'
+import { statsCommand } from './stats-command.mjs'
 import { profileToken, qaToken } from './token-commands.mjs'
 
 const TARGET = {
@@ -95,6 +96,7 @@ const COMMANDS = {
     },
     run: profileToken,
   },
+  stats: statsCommand,
 }
 
 function helpText(name) {

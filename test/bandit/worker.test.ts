@@ -228,6 +228,14 @@ describe('scheduled update', () => {
     const out = await runBanditUpdates(env, T0, () => undefined)
     expect(out).toEqual([{ experiment: BANDIT_ID, action: 'skipped', why: 'experiment ended' }])
     forgetRuleset(env.RULES)
+    await env.RULES.put(
+      'ruleset',
+      JSON.stringify(banditRuleset({ stopped: { at: '2026-11-01T00:00:00Z', reason: 'guardrail' } })),
+    )
+    expect(await runBanditUpdates(env, T0, () => undefined)).toEqual([
+      { experiment: BANDIT_ID, action: 'skipped', why: 'experiment stopped' },
+    ])
+    forgetRuleset(env.RULES)
     await env.RULES.put('ruleset', JSON.stringify(banditRuleset()))
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
     const failing = await runBanditUpdates(env, T0, () => undefined, {
