@@ -80,5 +80,8 @@ describe('npx veneer stats', () => {
     const notJson = await veneer(['stats'], 'nope')
     expect(notJson.code).toBe(1)
     expect(notJson.stderr).toMatch(/not JSON/)
+    const help = await veneer(['stats', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('Usage: veneer stats [file]')
   })
 })
