@@ -20,6 +20,8 @@ export interface BanditConfig {
   every: number
   start?: string
   end?: string
+  /** Stopped by a guardrail or by hand (SPEC 12.2): no more updates. */
+  stopped: boolean
 }
 
 /** Whether an experiment allocates adaptively. */
@@ -52,6 +54,7 @@ export function banditConfigs(ruleset: CompiledRuleset): BanditConfig[] {
         every: e.every ?? DEFAULT_EVERY_MINUTES,
         start: e.start,
         end: e.end,
+        stopped: e.stopped !== undefined,
       })
     }
   }

@@ -148,3 +148,35 @@ export async function banditResults(
   const [history, buckets] = await Promise.all([readPeriodHistory(db, config.experiment), source(config)])
   return buildBanditResults(config, history, periodsOf(config, history, buckets), now, rng)
 }
+
+/**
+ * A bandit's figures laid into the experiment results of `GET api/results/:experimentId`
+ * (src/measure/results.ts): `bandit` carries the period-weighted estimates, and `srm` becomes
+ * the check against the weights in force per period (the pooled split of a bandit never matches
+ * its configured one, so that check would always cry mismatch).
+ */
+export function withBandit<T extends { srm: unknown; notes: string[] }>(
+  results: T,
+  bandit: BanditResults,
+): T & { bandit: BanditResults } {
+  const srm =
+    bandit.srm === null
+      ? null
+      : {
+          chiSquare: bandit.srm.chiSquare,
+          degreesOfFreedom: bandit.srm.degreesOfFreedom,
+          pValue: bandit.srm.pValue,
+          mismatch: bandit.srm.mismatch,
+          note: `against the weights in force in each of ${bandit.srm.periodsTested} period(s) (bandit)`,
+        }
+  return {
+    ...results,
+    srm,
+    bandit,
+    notes: [
+      'adaptive allocation (bandit): rates, lifts and the decision above pool all periods and are biased when the weights moved; read "bandit" for period-weighted estimates',
+      ...results.notes,
+      ...bandit.notes.map((n) => `bandit: ${n}`),
+    ],
+  }
+}

@@ -54,6 +54,7 @@ export async function updateBandit(
   options: UpdateOptions = {},
 ): Promise<BanditUpdate> {
   const { experiment } = config
+  if (config.stopped) return { experiment, action: 'skipped', why: 'experiment stopped' }
   const window = windowState(config, new Date(now))
   if (window !== 'running') return { experiment, action: 'skipped', why: `experiment ${window}` }
   const doc = await readDoc(env.RULES, experiment)

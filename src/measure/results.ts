@@ -1,3 +1,7 @@
+import { banditConfigs } from '../bandit/config'
+import { cohortSource } from '../bandit/counts'
+import { seededRng } from '../bandit/random'
+import { banditResults, withBandit } from '../bandit/results'
 import { CONTROL, type CompiledRuleset } from '../rules/compile'
 import { analyze, type ArmTotals, compareGoal, emptyArm, emptyGoal, type GoalTotals } from './analysis'
 import { HOLDOUT_VARIANT, PERSONALIZED_VARIANT } from './events'
@@ -214,11 +218,17 @@ export async function experimentResults(
   options: ResultsOptions = {},
 ): Promise<ExperimentResults | undefined> {
   const daily = await readDaily(db, experimentId, options.segment)
-  return buildResults(
+  const bandit = ruleset === undefined ? undefined : banditConfigs(ruleset).find((b) => b.experiment === experimentId)
+  const config = experimentConfig(ruleset, experimentId)
+  const results = buildResults(
     experimentId,
-    experimentConfig(ruleset, experimentId),
+    // A bandit's pooled split is checked per period against its weights (withBandit), not here.
+    bandit === undefined || config === undefined ? config : { ...config, split: [] },
     daily,
     ruleset?.goals.map((g) => g.id) ?? [],
     options,
   )
+  if (results === undefined || bandit === undefined || (options.segment ?? ALL_SEGMENT) !== ALL_SEGMENT) return results
+  const now = Date.now()
+  return withBandit(results, await banditResults(db, bandit, cohortSource(db), now, seededRng(now)))
 }

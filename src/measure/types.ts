@@ -2,6 +2,7 @@
  * Shapes shared by measurement, the results endpoint and the dashboard. The statistics
  * (src/measure/analysis.ts) produce them; the dashboard only renders them.
  */
+import type { BanditResults } from '../bandit/results'
 import type { ArmResult, Power, SampleRatioCheck, Verdict } from './analysis'
 import type { Correction } from './multiple'
 
@@ -39,6 +40,8 @@ export interface ExperimentResults {
   decision: Verdict
   /** One line, in words a product manager reads. */
   reason: string
+  /** Bandits (SPEC 14): period-weighted estimates and the check against the weights in force. */
+  bandit?: BanditResults
   /** Set when the experiment was stopped (guardrail or by hand): every visitor sees control. */
   stopped?: { at: string; reason: string }
   /** The confidence sequence over time (primary goal). */

@@ -228,6 +228,14 @@ describe('scheduled update', () => {
     const out = await runBanditUpdates(env, T0, () => undefined)
     expect(out).toEqual([{ experiment: BANDIT_ID, action: 'skipped', why: 'experiment ended' }])
     forgetRuleset(env.RULES)
+    await env.RULES.put(
+      'ruleset',
+      JSON.stringify(banditRuleset({ stopped: { at: '2026-11-01T00:00:00Z', reason: 'guardrail' } })),
+    )
+    expect(await runBanditUpdates(env, T0, () => undefined)).toEqual([
+      { experiment: BANDIT_ID, action: 'skipped', why: 'experiment stopped' },
+    ])
+    forgetRuleset(env.RULES)
     await env.RULES.put('ruleset', JSON.stringify(banditRuleset()))
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
     const failing = await runBanditUpdates(env, T0, () => undefined, {
@@ -309,6 +317,27 @@ describe('GET /__veneer/api/bandit/:experimentId', () => {
     expect(body.notes.join(' ')).toMatch(/sample-ratio mismatch/)
   })
 
+  it('GET api/results of a bandit carries the bandit figures and checks the sample ratio per period', async () => {
+    await env.DB.prepare(
+      'INSERT INTO bandit_periods (experiment, period_from, weights, phase, version, created_at) VALUES (?1, ?2, ?3, ?4, 1, 0)',
+    )
+      .bind(BANDIT_ID, B, '{"bold":90,"control":10}', 'adaptive')
+      .run()
+    await seedRows(env.DB, 'bold', B - 2 * HOUR, 200, 20)
+    await seedRows(env.DB, 'control', B - 2 * HOUR, 200, 10)
+    await seedRows(env.DB, 'bold', B + HOUR, 900, 180)
+    await seedRows(env.DB, 'control', B + HOUR, 100, 5)
+    const kv = await rulesKv(banditRuleset())
+    const r = await run(`https://shop.example/__veneer/api/results/${BANDIT_ID}`, { kv, init: { headers: auth } })
+    expect(r.res.status).toBe(200)
+    const body = JSON.parse(r.text)
+    // Pooled 1100/300 would be a glaring mismatch against the configured 50/50; per period it fits.
+    expect(body.srm).toMatchObject({ chiSquare: 0, degreesOfFreedom: 2, mismatch: false })
+    expect(body.srm.note).toMatch(/weights in force/)
+    expect(body.bandit.arms.find((a: { arm: string }) => a.arm === 'bold').rate).toBeCloseTo(240 / 1400, 12)
+    expect(body.notes[0]).toMatch(/adaptive allocation/)
+  })
+
   it('needs the admin token, a valid id and a bandit experiment', async () => {
     const kv = await rulesKv(banditRuleset())
     expect((await run(`https://shop.example/__veneer/api/bandit/${BANDIT_ID}`, { kv })).res.status).toBe(401)
@@ -323,7 +352,7 @@ describe('recording bandit counts by exposure cohort', () => {
   it('page views and purchases through the Worker land in bandit_counts, equal to a recount of the audit rows', async () => {
     const doc = banditRuleset({}, { settings: { measurement: { rawEvents: true } } })
     await env.RULES.put('ruleset', JSON.stringify(doc))
-    await putWeights(env.RULES, 1, [{ from: 0, weights: { bold: 70, control: 30 } }])
+    await putWeights(env.RULES, 1, [{ from: 0, weights: { bold: 90, control: 10 } }])
     const testEnv = { ...env, EVENTS: undefined }
     const call = async (req: Request) => {
       const ctx = createExecutionContext()
@@ -369,6 +398,7 @@ describe('recording bandit counts by exposure cohort', () => {
     expect(flat(cohort)).toEqual(truth)
     expect(cohort).toEqual(await rawRowsSource(env.DB)(config))
     expect((truth.bold?.[0] ?? 0) + (truth.control?.[0] ?? 0)).toBe(40)
-    expect(truth.bold?.[0]).toBeGreaterThan(truth.control?.[0] ?? 0) // 70/30 weights
+    // 90/10 weights: fewer than 28 of 40 on bold has probability below 1e-4 (binomial).
+    expect(truth.bold?.[0]).toBeGreaterThanOrEqual(28)
   })
 })
