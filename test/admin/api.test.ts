@@ -51,7 +51,7 @@ describe('POST api/ruleset/validate', () => {
     expect(res.status).toBe(200)
     const body = await res.json<any>()
     expect(body).toMatchObject({ ok: true, errors: [], warnings: [] })
-    expect(body.summary).toMatchObject({ segments: 11, placements: 5, goals: 2 })
+    expect(body.summary).toMatchObject({ segments: 11, placements: demoRuleset().placements.length, goals: 2 })
   })
 
   it('reports every error with its JSON path', async () => {
@@ -98,6 +98,7 @@ describe('POST api/ruleset/validate', () => {
       rules: [{ variant: 'x' }],
     })
     doc.settings.include = ['/', '/products/*', '/api/*']
+    const apiBanner = doc.placements.length - 2 // the two placements pushed above
     const res = await api('POST', '/ruleset/validate', doc)
     expect(res.status).toBe(200)
     const { warnings } = await res.json<any>()
@@ -106,9 +107,9 @@ describe('POST api/ruleset/validate', () => {
     expect(at('segments.12.when.segments.$contains')).toMatch(/unknown segment "loyal"/)
     expect(at('segments.0.when.segments.$contains')).toMatch(/defined at or after/)
     expect(at('placements.0.rules.3.segment')).toMatch(/never match/)
-    expect(at('placements.5.paths')).toMatch(/settings.exclude/)
-    expect(at('placements.6.paths')).toMatch(/settings.include/)
-    expect(at('placements.5.rules')).toMatch(/no rules/)
+    expect(at(`placements.${apiBanner}.paths`)).toMatch(/settings.exclude/)
+    expect(at(`placements.${apiBanner + 1}.paths`)).toMatch(/settings.include/)
+    expect(at(`placements.${apiBanner}.rules`)).toMatch(/no rules/)
   })
 
   it('rejects a selector HTMLRewriter itself refuses, at its path', async () => {
