@@ -2,6 +2,7 @@ import { createApp } from './app'
 import type { Env } from './env'
 import { consumeAggregateBatch } from './measure/aggregate'
 import './measure/kinds'
+import { checkGuardrails } from './measure/guardrails'
 import { runRetention } from './measure/retention'
 import { scheduledRecsBuild } from './recs/build'
 
@@ -19,6 +20,7 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     await runRetention(env, controller.scheduledTime, (p) => ctx.waitUntil(p))
+    await checkGuardrails(env, { now: new Date(controller.scheduledTime) })
     await scheduledRecsBuild(env, controller.scheduledTime) // at most hourly, whatever the crons
   },
 } satisfies ExportedHandler<Env>

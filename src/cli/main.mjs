@@ -4,6 +4,7 @@ import { CliError, EXIT } from './env.mjs'
 import { explainCmd } from './explain-command.mjs'
 import { recsCommands } from './recs-commands.mjs'
 import { diff, pull, push, rollback, validate, versions } from './ruleset-commands.mjs'
+import { statsCommand } from './stats-command.mjs'
 import { profileToken, qaToken } from './token-commands.mjs'
 
 const TARGET = {
@@ -97,6 +98,7 @@ const COMMANDS = {
     run: profileToken,
   },
   ...recsCommands(TARGET),
+  stats: statsCommand,
 }
 
 function helpText(name) {

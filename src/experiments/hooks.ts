@@ -64,6 +64,8 @@ export function experimentHooks(ruleset: CompiledRuleset, _ctx: Context, state: 
   }
 
   const assign = (exp: ExperimentDoc, placement: CompiledPlacement): ExperimentOutcome => {
+    // A stopped experiment (SPEC 12.2, a guardrail or by hand) shows everyone the control.
+    if (exp.stopped !== undefined) return { enter: false, why: 'experiment stopped' }
     const window = windowState(exp, at)
     if (window !== 'running') return { enter: false, why: `experiment ${window}`, fallThrough: true }
     const layer = exp.layer

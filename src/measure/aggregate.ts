@@ -17,7 +17,8 @@
  * - {@link consumeAggregateBatch} is the queue consumer: it merges every message of a batch by
  *   kind and key again, then writes one UPSERT per touched row in one D1 batch (a transaction:
  *   a failure retries the whole batch and leaves nothing behind). Unknown kinds and malformed
- *   rows are dropped and counted in the log.
+ *   rows are dropped and counted in the log. A kind's optional `afterStore` runs after a
+ *   successful write (the `stats` kind checks guardrails there).
  *
  * Loss model: an isolate evicted with a non-empty buffer loses at most its last 10 s of
  * counts; Queues deliver at least once, so a redelivered message may count twice. Both are
@@ -38,6 +39,8 @@ export interface AggregateKind<Row> {
   parse(value: unknown): Row | undefined
   /** One statement that adds `row` to the store: an UPSERT that sums into the existing row. */
   upsert(db: D1Database, row: Row): D1PreparedStatement
+  /** Optional: runs after the consumer stored a batch's rows of this kind (e.g. guardrail checks). Never fails the batch. */
+  afterStore?(env: Env, rows: readonly Row[]): Promise<unknown>
 }
 
 /** A queue message of the aggregator. */
@@ -162,7 +165,7 @@ export function aggregateEvent(
     }
     for (const { kind, rows } of parts) {
       if (rows.length === 0) continue
-      if (registry.get(kind.kind) !== kind) registerKind(kind)
+      if (!registry.has(kind.kind)) registerKind(kind)
       for (const row of rows) if (mergeInto(state.buffer, kind, row)) state.rows++
     }
     state.events++
@@ -319,5 +322,15 @@ export async function consumeAggregateBatch(batch: MessageBatch<unknown>, env: E
   } catch (err) {
     logError('measure_queue_write_failed', err, { messages: batch.messages.length })
     batch.retryAll()
+    return
+  }
+  for (const [name, rows] of buffer) {
+    const kind = registry.get(name)
+    if (kind?.afterStore === undefined) continue
+    try {
+      await kind.afterStore(env, [...rows.values()])
+    } catch (err) {
+      logError('measure_after_store_failed', err, { kind: name })
+    }
   }
 }

@@ -12,6 +12,7 @@ export interface ServedRow {
 
 const SOURCES: ReadonlySet<string> = new Set<ServedSource>(['rule', 'default', 'experiment', 'experiment-skipped', 'holdout'])
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200
+const isSource = (v: unknown): v is ServedSource => typeof v === 'string' && SOURCES.has(v)
 
 const UPSERT = `INSERT INTO served (day, placement, variant, source, count) VALUES (?1, ?2, ?3, ?4, ?5)
   ON CONFLICT (day, placement, variant, source) DO UPDATE SET count = count + excluded.count`
@@ -29,10 +30,10 @@ export const servedKind: AggregateKind<ServedRow> = {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
     if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) return undefined
-    if (!isName(o.placement) || !isName(o.variant) || typeof o.source !== 'string' || !SOURCES.has(o.source)) return undefined
+    if (!isName(o.placement) || !isName(o.variant) || !isSource(o.source)) return undefined
     const count = o.count
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1e12) return undefined
-    return { day: o.day, placement: o.placement, variant: o.variant, source: o.source as ServedSource, count }
+    return { day: o.day, placement: o.placement, variant: o.variant, source: o.source, count }
   },
   upsert: (db, r) => db.prepare(UPSERT).bind(r.day, r.placement, r.variant, r.source, r.count),
 }

@@ -1,4 +1,5 @@
 import type { AggregateKind } from './aggregate'
+import { checkTouched } from './guardrails'
 
 /** The exposure row's goal (docs/measurement.md "Storage"): visitors and Σx, Σx² live here. */
 export const EXPOSURE_GOAL = ''
@@ -81,6 +82,8 @@ export const statsKind: AggregateKind<StatsRow> = {
     }
     return row
   },
+  // Guardrails are checked where new evidence arrives (src/measure/guardrails.ts).
+  afterStore: (env, rows) => checkTouched(env, new Set(rows.map((r) => r.experiment))),
   upsert: (db, r) =>
     db
       .prepare(UPSERT)

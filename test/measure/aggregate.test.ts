@@ -212,7 +212,7 @@ describe('edge aggregation', () => {
     const q = await getQueueResult(batch, qctx)
     expect(q.explicitAcks.length + (q.ackAll ? c.bodies.length : 0)).toBeGreaterThan(0)
     expect(await stored()).toEqual(expected(truth))
-  })
+  }, 60_000)
 
   it('without EVENTS: one D1 batch per flush, one UPSERT per touched row, same totals', async () => {
     await clearStats()
@@ -227,7 +227,7 @@ describe('edge aggregation', () => {
     expect(c.counts.statements).toBeLessThanOrEqual(24)
     expect(pendingAggregates().events).toBe(0)
     expect(await stored()).toEqual(expected(truth))
-  })
+  }, 60_000)
 
   it('flushes by itself within the time limit', async () => {
     await clearStats()
@@ -275,4 +275,28 @@ describe('edge aggregation', () => {
     await consumeAggregateBatch(batch2, failing)
     expect((await getQueueResult(batch2, qctx)).retryBatch.retry).toBe(true)
   })
+
+  it('through the real EVENTS queue in miniflare: the Worker consumer stores the flushed sums', async () => {
+    await clearStats()
+    setFlushPolicy({ maxAgeMs: 3_600_000, maxEvents: 1_000 })
+    const { aggregateMany } = await import('../../src/measure/aggregate')
+    const { statsKind, statsRow } = await import('../../src/measure/stats-row')
+    const pending: Promise<unknown>[] = []
+    for (let i = 0; i < 50; i++)
+      aggregateMany(env as Env, (p) => pending.push(p), statsKind, [
+        { ...statsRow('2026-06-01', 'queued', i % 2 === 0 ? 'control' : 'b', '', '*'), visitors: 1, sumX: i, sumX2: i * i },
+      ])
+    await flushAggregates(env as Env) // env.EVENTS is the queue of wrangler.toml; its consumer is src/worker.ts
+    const deadline = Date.now() + 15_000 // max_batch_timeout is 5 s
+    let got: Record<string, unknown>[] = []
+    while (Date.now() < deadline && got.length < 2) {
+      await new Promise((r) => setTimeout(r, 250))
+      got = (await env.DB.prepare("SELECT arm, visitors, sum_x FROM stats_daily WHERE experiment = 'queued' ORDER BY arm").all())
+        .results
+    }
+    expect(got).toEqual([
+      { arm: 'b', visitors: 25, sum_x: 625 },
+      { arm: 'control', visitors: 25, sum_x: 600 },
+    ])
+  }, 30_000)
 })

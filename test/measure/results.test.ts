@@ -196,6 +196,43 @@ describe('GET /__veneer/api/results/:experimentId', () => {
   })
 })
 
+describe('results options', () => {
+  it('?segment= reads one segment, ?correction=bh adjusts with Benjamini–Hochberg; bad values are 400', async () => {
+    const row = (arm: string, goal: string, segment: string, visitors: number, conversions: number): StatsRow => ({
+      ...statsRow('2026-06-01', 'hero-copy', arm, goal, segment),
+      visitors,
+      conversions,
+    })
+    await storeRows(env.DB, statsKind, [
+      row('control', EXPOSURE_GOAL, '*', 4000, 0),
+      row('bold', EXPOSURE_GOAL, '*', 4000, 0),
+      row('control', 'purchase', '*', 0, 400),
+      row('bold', 'purchase', '*', 0, 470),
+      row('control', 'signup', '*', 0, 200),
+      row('bold', 'signup', '*', 0, 230),
+      row('control', EXPOSURE_GOAL, 'mobile', 1000, 0),
+      row('bold', EXPOSURE_GOAL, 'mobile', 900, 0),
+    ])
+    const all = await results('hero-copy')
+    expect(all.segment).toBe('*')
+    expect(all.correction).toBe('holm')
+    const mobileRes = await get('/__veneer/api/results/hero-copy?segment=mobile')
+    const mobile = (await mobileRes.json()) as ExperimentResults
+    expect(mobile.segment).toBe('mobile')
+    expect(mobile.arms.map((a) => a.visitors)).toEqual([1000, 900])
+    const bh = (await (await get('/__veneer/api/results/hero-copy?correction=bh')).json()) as ExperimentResults
+    expect(bh.correction).toBe('bh')
+    const p = all.arms[1]?.goals.map((g) => g.pValue ?? 1) ?? []
+    const holmAdj = all.arms[1]?.goals.map((g) => g.pAdjusted) ?? []
+    const bhAdj = bh.arms[1]?.goals.map((g) => g.pAdjusted) ?? []
+    // Two comparisons: Holm multiplies the smaller p by 2; BH never adjusts more than Holm.
+    expect(Math.min(...(holmAdj as number[]))).toBeCloseTo(Math.min(1, 2 * Math.min(...p)), 12)
+    for (let i = 0; i < p.length; i++) expect(bhAdj[i] as number).toBeLessThanOrEqual((holmAdj[i] as number) + 1e-15)
+    expect((await get('/__veneer/api/results/hero-copy?correction=bonferroni')).status).toBe(400)
+    expect((await get('/__veneer/api/results/hero-copy?segment=%3Cx%3E')).status).toBe(400)
+  })
+})
+
 describe('GET /__veneer/api/served', () => {
   it('reports how often each variant was served, per day and in total', async () => {
     const today = Date.now()
