@@ -76,7 +76,7 @@ export interface VisitorState {
    */
   assignments?: Record<string, string>
   /** Recent and purchased item ids from `veneer_visitor`, most recent last (SPEC 13). */
-  items?: { recent: string[]; purchased: string[] }
+  items?: { recent: string[]; purchased: string[]; shown?: [string, 0 | 1][] }
 }
 
 export interface Context extends VisitorState {

@@ -85,7 +85,7 @@ export async function readIdentity(
   // The rules see copies: counting this page view later must not change what they saw.
   state.behavior = { ...record.behavior, views: { ...record.behavior.views } }
   state.assignments = Object.fromEntries(record.assignments)
-  state.items = { recent: [...(record.recent ?? [])], purchased: [...(record.purchased ?? [])] }
+  state.items = { recent: [...(record.recent ?? [])], purchased: [...(record.purchased ?? [])], shown: [...(record.shown ?? [])] }
   return remember({ ...base, state, record, ring })
 }
 

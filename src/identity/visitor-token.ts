@@ -22,6 +22,11 @@ export interface VisitorRecord {
   recent?: string[]
   /** Item ids added to the cart or bought, most recent last; at most {@link MAX_PURCHASED_ITEMS}. */
   purchased?: string[]
+  /**
+   * The items the last recommendations showed, each with 1 when exploration filled its slot
+   * (analytics consent only): a later view of one counts as a follow-through (SPEC 13).
+   */
+  shown?: [string, 0 | 1][]
   /** Measurement memory (src/measure/memory.ts): experiments counted, goals reached. */
   memos?: ExposureMemo[]
 }
@@ -36,6 +41,7 @@ export const MAX_COUNT = 1_000_000_000
 /** Item lists kept for recommendations; ids are at most 64 characters (src/recs/catalog.ts). */
 export const MAX_RECENT_ITEMS = 12
 export const MAX_PURCHASED_ITEMS = 6
+export const MAX_SHOWN_ITEMS = 8
 const ItemIds = (max: number) =>
   z
     .array(
@@ -69,6 +75,18 @@ const Payload = z.object({
     .optional(),
   ri: ItemIds(MAX_RECENT_ITEMS).optional(),
   pi: ItemIds(MAX_PURCHASED_ITEMS).optional(),
+  rs: z
+    .array(
+      z.tuple([
+        z
+          .string()
+          .max(64)
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/),
+        z.union([z.literal(0), z.literal(1)]),
+      ]),
+    )
+    .max(MAX_SHOWN_ITEMS)
+    .optional(),
   mx: MemoClaim.optional(),
 })
 
@@ -104,6 +122,7 @@ function payloadOf(r: VisitorRecord): Record<string, unknown> {
   if (r.assignments.length > 0) p.as = r.assignments
   if (r.recent !== undefined && r.recent.length > 0) p.ri = r.recent
   if (r.purchased !== undefined && r.purchased.length > 0) p.pi = r.purchased
+  if (r.shown !== undefined && r.shown.length > 0) p.rs = r.shown
   if (r.memos !== undefined && r.memos.length > 0) p.mx = memosToClaim(r.memos)
   return p
 }
@@ -125,10 +144,12 @@ export function pruneVisitor(r: VisitorRecord): void {
   while (Object.keys(r.behavior.views).length > MAX_CATEGORIES) dropSmallestCategory()
   if (r.recent !== undefined && r.recent.length > MAX_RECENT_ITEMS) r.recent = r.recent.slice(-MAX_RECENT_ITEMS)
   if (r.purchased !== undefined && r.purchased.length > MAX_PURCHASED_ITEMS) r.purchased = r.purchased.slice(-MAX_PURCHASED_ITEMS)
+  if (r.shown !== undefined && r.shown.length > MAX_SHOWN_ITEMS) r.shown = r.shown.slice(0, MAX_SHOWN_ITEMS)
   while (JSON.stringify(payloadOf(r)).length > MAX_PAYLOAD_BYTES) {
     // Recommendations' item lists go first (oldest first): sticky assignments matter more;
     // assignments go before measurement memory: a forgotten memo would count its visitor twice.
-    if (r.recent !== undefined && r.recent.length > 0) r.recent = r.recent.slice(1)
+    if (r.shown !== undefined && r.shown.length > 0) r.shown = r.shown.slice(1)
+    else if (r.recent !== undefined && r.recent.length > 0) r.recent = r.recent.slice(1)
     else if (r.purchased !== undefined && r.purchased.length > 0) r.purchased = r.purchased.slice(1)
     else if (r.assignments.length > 0) r.assignments = r.assignments.slice(1)
     else if (r.memos !== undefined && r.memos.length > 0) r.memos = r.memos.slice(1)
@@ -183,6 +204,7 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       assignments: p.as ?? [],
       ...(p.ri === undefined ? {} : { recent: p.ri }),
       ...(p.pi === undefined ? {} : { purchased: p.pi }),
+      ...(p.rs === undefined ? {} : { shown: p.rs }),
       memos: memosFromClaim(p.mx),
     }
   } catch {

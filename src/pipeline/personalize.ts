@@ -139,13 +139,13 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const { ctx, state, decision, qa } = decided
     // Measurement first: it updates the visitor's memory that the cookie then carries (SPEC 12).
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
-    const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
     if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx)
-
     const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
     const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
-    recs.record()
+    recs.record() // before the cookie: it remembers what the recommendations showed
+    const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
+
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
     const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined

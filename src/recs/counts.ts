@@ -23,9 +23,13 @@ export interface ServedSlotRow {
   day: string
   placement: string
   strategy: string
-  slot: 'top' | 'explore'
+  /** A slot shown (`top`, `explore`), or a later view of an item a slot showed (`…-followed`). */
+  slot: RecsSlot
   count: number
 }
+
+export const SLOTS = ['top', 'explore', 'top-followed', 'explore-followed'] as const
+export type RecsSlot = (typeof SLOTS)[number]
 
 /**
  * The tallies one view adds: the item, and a pair with each item the visitor saw before (at most
@@ -87,11 +91,11 @@ export const recsServedKind: AggregateKind<ServedSlotRow> = {
       !isDay(o.day) ||
       !isId(o.placement) ||
       !isId(o.strategy) ||
-      (o.slot !== 'top' && o.slot !== 'explore') ||
+      !(SLOTS as readonly unknown[]).includes(o.slot) ||
       !isCount(o.count)
     )
       return undefined
-    return { day: o.day, placement: o.placement, strategy: o.strategy, slot: o.slot, count: o.count }
+    return { day: o.day, placement: o.placement, strategy: o.strategy, slot: o.slot as RecsSlot, count: o.count }
   },
   upsert: (db, r) => db.prepare(UPSERT_SERVED).bind(r.day, r.placement, r.strategy, r.slot, r.count),
 }

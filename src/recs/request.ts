@@ -1,6 +1,8 @@
 import type { Context, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
 import type { Env } from '../env'
+import { identityOf } from '../identity/state'
+import { MAX_SHOWN_ITEMS } from '../identity/visitor-token'
 import { utcDay } from '../measure/store'
 import type { RecommendRenderer } from '../rewrite/plan'
 import type { CompiledRuleset } from '../rules/compile'
@@ -41,7 +43,11 @@ export function startRecsModel(
 /** The renderer `planRewrite` calls, and what it showed, for measurement. */
 export interface RequestRecs {
   render: RecommendRenderer
-  /** Records the slots shown (top and explore) and the item view, with analytics consent. */
+  /**
+   * With analytics consent: counts the item view, the slots shown (top and explore) and a view
+   * that follows one; keeps what was shown in the visitor's record. Call before the cookie is
+   * written.
+   */
   record(): void
 }
 
@@ -66,20 +72,22 @@ export function requestRecs(
     purchased: personal?.purchased ?? [],
   }
   const served: ServedSlotRow[] = []
+  const shown: [string, 0 | 1][] = []
   const render: RecommendRenderer = (op, placement) => {
     if (model === undefined) return undefined
     try {
       const rec = recommend(model, op.spec, visitor, opts.random)
       let html = ''
-      let shown = 0
+      let count = 0
       for (const slot of rec.slots) {
         const one = renderItem(op.template, slot.item)
         if (one === undefined) continue
         html += one
-        shown++
+        count++
+        shown.push([slot.item.id, slot.explore ? 1 : 0])
         served.push({ day: utcDay(at), placement, strategy: op.spec.strategy, slot: slot.explore ? 'explore' : 'top', count: 1 })
       }
-      return shown === 0 ? undefined : { op: 'setHtml', value: html }
+      return count === 0 ? undefined : { op: 'setHtml', value: html }
     } catch (err) {
       logError('recommend_failed', err, { placement })
       return undefined
@@ -89,6 +97,19 @@ export function requestRecs(
     render,
     record() {
       if (opts.qa || !ctx.consent.analytics || ctx.device.isBot) return
+      // A view of an item the last recommendations showed: their value, top against explore.
+      const followed = visitor.current === undefined ? undefined : personal?.shown?.find(([id]) => id === visitor.current)
+      if (followed !== undefined)
+        served.push({
+          day: utcDay(at),
+          placement: '*',
+          strategy: '*',
+          slot: followed[1] === 1 ? 'explore-followed' : 'top-followed',
+          count: 1,
+        })
+      // What this page showed, for the next page view (in the cookie, which is written after this).
+      const record = personal === undefined ? undefined : identityOf(state)?.record
+      if (record !== undefined && (shown.length > 0 || followed !== undefined)) record.shown = shown.slice(0, MAX_SHOWN_ITEMS)
       const tally = recsTally(opts.env, opts.waitUntil)
       if (tally === undefined) return
       tally.add(visitor.current === undefined ? [] : viewRows(visitor.current, visitor.recent, at), served)

@@ -185,7 +185,7 @@ describe('against a running Worker (--remote)', () => {
     const localTrace = JSON.parse(l.stdout)
     const pick = (t: any) => t.placements.map((p: any) => [p.placement, p.variant, p.reason])
     expect(pick(remoteTrace)).toEqual(pick(localTrace))
-    expect(pick(localTrace).map((p: any) => p[1])).toEqual(['germany', 'mobile-app', 'late-mobile'])
+    expect(pick(localTrace).map((p: any) => p[1])).toEqual(['germany', 'mobile-app', 'late-mobile', 'recommended'])
     expect(remoteTrace.rewrite).toEqual(localTrace.rewrite)
     const text = await veneer(['explain', ctx, '--remote'], remote())
     expect(text.stdout).toContain('home-hero: germany  (rule 1)')

@@ -91,6 +91,7 @@ describe('QA through the Worker, by header', () => {
       { placement: 'home-hero', variant: 'germany', reason: { kind: 'rule', rule: 1 } },
       { placement: 'promo-bar', variant: 'mobile-app', reason: { kind: 'rule', rule: 0 } },
       { placement: 'greeting', variant: 'late-mobile', reason: { kind: 'rule', rule: 0 } },
+      { placement: 'popular-now', variant: 'recommended', reason: { kind: 'rule', rule: 0 } },
     ])
     expect(trace.simulated).toEqual({ 'geo.country': 'DE', 'geo.city': 'Berlin', 'device.type': 'mobile', 'time.hour': 20 })
     expect(trace.ignored).toEqual([])

@@ -225,3 +225,36 @@ describe('co-occurrence counts are aggregated, not written per view', () => {
     ])
   })
 })
+
+describe('exploration is marked in measurement: shown and followed, top against explore', () => {
+  it('counts the slots shown, and a later view of a shown item as top-followed or explore-followed', async () => {
+    const direct: Partial<Env> = { EVENTS: undefined } // flushes straight to DB, not through the queue
+    await flushAggregates({ ...env, ...direct })
+    await env.DB.exec('DELETE FROM recs_served')
+    const doc = structuredClone(DOC)
+    const home = doc.placements?.[1]?.variants[0]?.ops[0]
+    if (home?.op !== 'recommend') throw new Error('fixture')
+    home.explore = 0.5 // count 2: one top slot, one explored, every time
+    const kv = await rulesKv(doc)
+    const first = await visit('/', kv, undefined, direct)
+    const shown = [...first.text.matchAll(/<p>Item (\d+)<\/p>/g)].map((m) => `i${m[1]}`)
+    expect(shown).toHaveLength(2)
+    // The top slot is popular's first item (i0); the other was explored.
+    const explored = shown.find((id) => id !== 'i0') as string
+    const second = await visit(`/products/${explored}`, kv, cookieOf(first.res), direct)
+    await visit('/products/zzz', kv, cookieOf(second.res), direct) // not shown by the last page: not a follow
+    const again = await visit('/', kv, undefined, direct) // another new visitor: i0 in the top slot again
+    await visit('/products/i0', kv, cookieOf(again.res), direct)
+    await flushAggregates({ ...env, ...direct })
+    const { results } = await env.DB.prepare(
+      'SELECT placement, slot, SUM(count) AS n FROM recs_served GROUP BY placement, slot ORDER BY placement, slot',
+    ).all()
+    expect(results).toEqual([
+      { placement: '*', slot: 'explore-followed', n: 1 },
+      { placement: '*', slot: 'top-followed', n: 1 },
+      { placement: 'also-viewed', slot: 'top', n: 9 }, // three product pages × 3 slots
+      { placement: 'home-popular', slot: 'explore', n: 2 },
+      { placement: 'home-popular', slot: 'top', n: 2 },
+    ])
+  })
+})
