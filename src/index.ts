@@ -19,6 +19,8 @@ export {
 export { consumeAggregateBatch } from './measure/aggregate'
 export { checkGuardrails } from './measure/guardrails'
 export { runRetention } from './measure/retention'
+export { scheduledRecsBuild } from './recs/build'
+export { runBanditUpdates } from './bandit/update'
 export { buildContext, contextualContext } from './context/build'
 export type * from './context/types'
 export { decide, matchSegments } from './decide/decide'

@@ -374,7 +374,7 @@ describe('recording bandit counts by exposure cohort', () => {
         await call(
           new Request('https://shop.example/__veneer/events', {
             method: 'POST',
-            headers: { cookie, 'content-type': 'application/json' },
+            headers: { cookie, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
             body: JSON.stringify({ type: 'purchase' }),
           }),
         )

@@ -33,14 +33,17 @@ describe('the package surface', () => {
       'createApp',
       'veneerQueue',
       'veneerScheduled',
-      'consumeMeasureBatch',
+      'consumeAggregateBatch',
       'runRetention',
+      'checkGuardrails',
+      'scheduledRecsBuild',
+      'runBanditUpdates',
       'queueDispatcher',
       'scheduledRunner',
     ])
       expect(typeof surface.get(name), name).toBe('function')
     expect(Object.keys(api.QUEUE_CONSUMERS)).toContain('measure')
-    expect(Object.keys(api.SCHEDULED_JOBS)).toContain('retention')
+    expect(Object.keys(api.SCHEDULED_JOBS)).toEqual(expect.arrayContaining(['retention', 'guardrails', 'recs', 'bandits']))
   })
 
   it('src/worker.ts is veneer() itself: fetch, queue and scheduled', () => {

@@ -128,7 +128,7 @@ async function browse(
         const r = await app.fetch(
           new Request('https://shop.example/__veneer/events', {
             method: 'POST',
-            headers: { cookie, 'content-type': 'application/json' },
+            headers: { cookie, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
             body: JSON.stringify({ type: 'purchase', value }),
           }),
           testEnv,

@@ -60,7 +60,10 @@ describe('POST /__veneer/events with an item', () => {
         {
           method: 'POST',
           body: JSON.stringify(body),
-          headers: cookie === undefined ? {} : { cookie: `veneer_visitor=${cookie}` },
+          headers: {
+            'sec-fetch-site': 'same-origin',
+            ...(cookie === undefined ? {} : { cookie: `veneer_visitor=${cookie}` }),
+          },
           cf: CF.newYork,
         } as RequestInit,
         { ...env, EVENTS: undefined, DB: undefined },
