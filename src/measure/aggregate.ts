@@ -51,6 +51,19 @@ export interface AggregateMessage {
 }
 
 /** The buffer is flushed at most this long after its first event… */
+/** A UTC day key, `YYYY-MM-DD`, as every per-day row of every kind carries. */
+export const isDayKey = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)
+
+/** A count a row may carry: a whole number from 1 to 10¹². */
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1e12
+
+/** `merge` for the kinds whose rows are a key and a `count`: counts add up. */
+export function addCount<Row extends { count: number }>(into: Row | undefined, row: Row): Row {
+  if (into === undefined) return { ...row }
+  into.count += row.count
+  return into
+}
+
 export const FLUSH_MAX_AGE_MS = 10_000
 /** …or as soon as it holds this many events. */
 export const FLUSH_MAX_EVENTS = 1_000

@@ -1,4 +1,4 @@
-import type { AggregateKind } from './aggregate'
+import { type AggregateKind, addCount, isCount, isDayKey } from './aggregate'
 import type { ServedSource } from './types'
 
 /** One increment of the `served` counters (migration 0001): servings per day, placement, variant, reason. */
@@ -21,19 +21,14 @@ const UPSERT = `INSERT INTO served (day, placement, variant, source, count) VALU
 export const servedKind: AggregateKind<ServedRow> = {
   kind: 'served',
   key: (r) => JSON.stringify([r.day, r.placement, r.variant, r.source]),
-  merge(into, r) {
-    if (into === undefined) return { ...r }
-    into.count += r.count
-    return into
-  },
+  merge: addCount,
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) return undefined
+    if (!isDayKey(o.day)) return undefined
     if (!isName(o.placement) || !isName(o.variant) || !isSource(o.source)) return undefined
-    const count = o.count
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1e12) return undefined
-    return { day: o.day, placement: o.placement, variant: o.variant, source: o.source, count }
+    if (!isCount(o.count)) return undefined
+    return { day: o.day, placement: o.placement, variant: o.variant, source: o.source, count: o.count }
   },
   upsert: (db, r) => db.prepare(UPSERT).bind(r.day, r.placement, r.variant, r.source, r.count),
 }

@@ -1,4 +1,4 @@
-import type { AggregateKind } from './aggregate'
+import { type AggregateKind, isDayKey } from './aggregate'
 import { checkTouched } from './guardrails'
 
 /** The exposure row's goal (docs/measurement.md "Storage"): visitors and Σx, Σx² live here. */
@@ -47,7 +47,6 @@ export function statsRow(day: string, experiment: string, arm: string, goal: str
   }
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/
 const isName = (v: unknown, allowEmpty = false): v is string =>
   typeof v === 'string' && v.length <= 200 && (allowEmpty || v.length > 0)
 const isSum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1e15
@@ -72,7 +71,7 @@ export const statsKind: AggregateKind<StatsRow> = {
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (typeof o.day !== 'string' || !DAY.test(o.day)) return undefined
+    if (!isDayKey(o.day)) return undefined
     if (!isName(o.experiment) || !isName(o.arm) || !isName(o.goal, true) || !isName(o.segment)) return undefined
     const row = statsRow(o.day, o.experiment, o.arm, o.goal, o.segment)
     for (const k of SUMS) {

@@ -1,4 +1,4 @@
-import type { AggregateKind } from '../measure/aggregate'
+import { type AggregateKind, addCount, isCount, isDayKey } from '../measure/aggregate'
 import { utcDay } from '../measure/store'
 import { splitPair, pairKey } from './similarity'
 
@@ -51,24 +51,18 @@ const UPSERT_COUNT = `INSERT INTO recs_counts (day, kind, a, b, count) VALUES (?
 const UPSERT_SERVED = `INSERT INTO recs_served (day, placement, strategy, slot, count) VALUES (?1, ?2, ?3, ?4, ?5)
   ON CONFLICT (day, placement, strategy, slot) DO UPDATE SET count = count + excluded.count`
 
-const isDay = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)
 const isId = (v: unknown, empty = false): v is string =>
   typeof v === 'string' && v.length <= 200 && (empty ? true : v.length > 0) && !v.includes('\n')
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1e12
 
 /** The `cooc` aggregate kind (src/measure/aggregate.ts): item and pair counts, summed per day. */
 export const coocKind: AggregateKind<CountRow> = {
   kind: 'cooc',
   key: (r) => JSON.stringify([r.day, r.kind, r.a, r.b]),
-  merge(into, r) {
-    if (into === undefined) return { ...r }
-    into.count += r.count
-    return into
-  },
+  merge: addCount,
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (!isDay(o.day) || (o.kind !== 'view' && o.kind !== 'buy') || !isId(o.a) || !isId(o.b, true) || !isCount(o.count))
+    if (!isDayKey(o.day) || (o.kind !== 'view' && o.kind !== 'buy') || !isId(o.a) || !isId(o.b, true) || !isCount(o.count))
       return undefined
     return { day: o.day, kind: o.kind, a: o.a, b: o.b, count: o.count }
   },
@@ -79,16 +73,12 @@ export const coocKind: AggregateKind<CountRow> = {
 export const recsServedKind: AggregateKind<ServedSlotRow> = {
   kind: 'recs-served',
   key: (r) => JSON.stringify([r.day, r.placement, r.strategy, r.slot]),
-  merge(into, r) {
-    if (into === undefined) return { ...r }
-    into.count += r.count
-    return into
-  },
+  merge: addCount,
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
     if (
-      !isDay(o.day) ||
+      !isDayKey(o.day) ||
       !isId(o.placement) ||
       !isId(o.strategy) ||
       !(SLOTS as readonly unknown[]).includes(o.slot) ||

@@ -1,5 +1,5 @@
 import type { Context } from '../context/types'
-import type { AggregateKind } from '../measure/aggregate'
+import { type AggregateKind, isDayKey } from '../measure/aggregate'
 import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
 /**
  * The daily sample segment discovery clusters (SPEC 15): what the edge knows of a consenting
@@ -181,7 +181,7 @@ export const sampleKind: AggregateKind<SampleDay> = {
   parse(v) {
     if (typeof v !== 'object' || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (typeof o.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.day) || !Array.isArray(o.entries)) return undefined
+    if (!isDayKey(o.day) || !Array.isArray(o.entries)) return undefined
     if (o.entries.length > MAX_DAY_ENTRIES) return undefined
     const entries: SampleEntry[] = []
     for (const raw of o.entries) {

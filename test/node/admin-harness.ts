@@ -1,6 +1,8 @@
 // A local Veneer Worker for the Node tests (CLI, browser): src/worker.ts bundled with esbuild and
 // run by miniflare (workerd), in front of a tiny static server for the demo shop (ORIGIN_URL).
+import { type Browser, chromium } from 'playwright-core'
 import { bundleWorker } from '../../scripts/bundle-worker.mjs'
+import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -74,4 +76,15 @@ export async function startWorker(
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * Debian's Chromium for the browser tests (playwright-core downloads none): the path of
+ * scripts/ensure-chromium.mjs, with the flags that keep it off this machine's closed network.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
+  })
 }

@@ -1,9 +1,8 @@
-import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
+import { launchChromium, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
 
 const artifacts = join(root, 'artifacts')
 let worker: LocalWorker
@@ -27,10 +26,7 @@ beforeAll(async () => {
     body: readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'),
   })
   expect(res.status).toBe(200)
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {

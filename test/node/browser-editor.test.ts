@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
+import { launchChromium, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
 
 // The visual editor and the on-page QA view (issue 15), in Chromium against the bundled Worker.
 const artifacts = join(root, 'artifacts')
@@ -43,10 +43,7 @@ beforeAll(async () => {
     body: readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'),
   })
   expect(res.status).toBe(200)
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {

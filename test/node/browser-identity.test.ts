@@ -1,9 +1,9 @@
-import { chromiumPath } from '../../scripts/ensure-chromium.mjs'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './admin-harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /**
@@ -82,10 +82,7 @@ beforeAll(async () => {
   worker.stdout?.on('data', (d: Buffer) => (log += d.toString()))
   worker.stderr?.on('data', (d: Buffer) => (log += d.toString()))
   await waitForHealth(60_000)
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
