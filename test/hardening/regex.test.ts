@@ -31,8 +31,11 @@ const atom = fc.constantFrom(
 )
 const assertion = fc.constantFrom('^', '$', '\\b', '\\B')
 const quantifier = fc.constantFrom('', '', '*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '{2,}?')
+// Nesting is bounded (maxDepth) and the seed is fixed: the reference is V8's backtracking
+// RegExp, and an unbounded random pattern can make *it* run for minutes, blocking the test.
 const pattern: fc.Arbitrary<string> = fc.letrec<{ p: string; item: string }>((tie) => ({
   item: fc.oneof(
+    { maxDepth: 2, depthIdentifier: 'group' },
     { weight: 5, arbitrary: fc.tuple(atom, quantifier).map(([a, q]) => a + q) },
     { weight: 1, arbitrary: assertion },
     { weight: 2, arbitrary: fc.tuple(tie('p'), quantifier, fc.boolean()).map(([p, q, nc]) => `(${nc ? '?:' : ''}${p})${q}`) },
@@ -63,7 +66,7 @@ describe('$regex runs on a linear-time engine (issue 10, medium)', () => {
         const mine = linear(p)
         for (const s of inputs) expect(mine.test(s), `${p} on ${JSON.stringify(s)}`).toBe(re.test(s))
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000, seed: 20261130 },
     )
   }, 60_000)
 
