@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { raw } from 'hono/html'
 import { Layout } from '../admin/dashboard/layout'
 import { Csrf } from '../admin/dashboard/preview'

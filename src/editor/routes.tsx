@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { limitBody } from '../http/body'
 import { Hono, type Context } from 'hono'
 import { readActiveRuleset } from '../admin/active'

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { limitBody } from '../../http/body'
 import { Hono } from 'hono'
 import type { Env } from '../../env'

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { DiscoverOutcome, OpportunitiesOutcome } from '../../routes/segments'
 import type { DiscoveredCluster } from '../../segments/discover'
 import type { SegmentResult } from '../../segments/opportunities'
