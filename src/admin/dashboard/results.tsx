@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
+import type { BanditResults } from '../../bandit/results'
 import type { ExperimentResults, GoalResult } from '../../measure/types'
 import { ExposureChart, RateChart, SequenceChart } from './charts'
 
@@ -50,6 +51,7 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
       ) : results.srm !== null ? (
         <p class="muted">Sample ratio as configured (p {results.srm.pValue.toFixed(3)}).</p>
       ) : null}
+      {results.bandit === undefined ? null : <BanditPanel bandit={results.bandit} />}
       {results.power.mde !== null ? (
         <p class="muted">
           Smallest change the test can see now: {signed(results.power.mde)} on {results.power.goal}
@@ -136,5 +138,55 @@ export function ResultsView({ results }: { results: ExperimentResults }) {
         <p class="muted">{n}</p>
       ))}
     </div>
+  )
+}
+
+/**
+ * A bandit's own figures: the weights in force, and per arm the period-weighted rate (unbiased
+ * under changing weights, unlike the pooled figures below it), its lift over control and P(best).
+ */
+export function BanditPanel({ bandit }: { bandit: BanditResults }) {
+  return (
+    <section class="bandit">
+      <h4>
+        Bandit on {bandit.goal} ({bandit.phase === 'burn-in' ? 'still in burn-in: the configured split is in force' : 'adapting'}
+        ): read these rates, not the pooled ones below, which are biased while the weights change.
+      </h4>
+      {bandit.srm?.mismatch === true ? (
+        <p class="error">
+          Sample-ratio mismatch against the weights in force (p {bandit.srm.pValue.toExponential(1)}): check the setup before
+          reading the results.
+        </p>
+      ) : null}
+      <table>
+        <thead>
+          <tr>
+            <th>arm</th>
+            <th>share of new visitors now</th>
+            <th>visitors</th>
+            <th>rate (period-weighted)</th>
+            <th>95% interval</th>
+            <th>vs {bandit.control}</th>
+            <th>chance it is best</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bandit.arms.map((a) => (
+            <tr>
+              <td>{a.arm}</td>
+              <td>{`${a.weight.toFixed(1)}%`}</td>
+              <td>{a.visitors}</td>
+              <td>{pct(a.rate)}</td>
+              <td>{a.ci95 === null ? '–' : `${pct(a.ci95[0])} … ${pct(a.ci95[1])}`}</td>
+              <td>{a.arm === bandit.control ? '–' : `${signed(a.lift)} (${interval(a.liftCi95)})`}</td>
+              <td>{a.probabilityBest === null ? '–' : `${Math.round(a.probabilityBest * 100)}%`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {bandit.notes.map((n) => (
+        <p class="muted">{n}</p>
+      ))}
+    </section>
   )
 }
