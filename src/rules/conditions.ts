@@ -43,7 +43,8 @@ export function lookup(obj: unknown, keys: readonly string[]): unknown {
 }
 
 /**
- * Why a `$regex` cannot be used, or undefined: too long, not valid JavaScript, or outside what the
+ * Why a `$regex` cannot be used, or undefined: syntax engines disagree on (inline flags, a repeated
+ * group name; src/rules/regex-portable.ts), too long, not valid JavaScript, or outside what the
  * linear-time engine matches (backreferences, lookaround; see src/rules/regex.ts). Patterns that
  * would backtrack catastrophically in `RegExp` (`(a+)+$`, `^(aa?)+$`) are fine: they never run there.
  */
@@ -51,7 +52,10 @@ export function regexProblem(pattern: string): string | undefined {
   return compileRegex(pattern).problem
 }
 
+/** The one `$regex` verdict, for publish and for the compiled condition alike. */
 function compileRegex(pattern: string, ignoreCase = false): { regex?: LinearRegex; problem?: string } {
+  const portability = regexPortabilityProblem(pattern)
+  if (portability !== undefined) return { problem: portability }
   if (pattern.length > MAX_REGEX_LENGTH) return { problem: `$regex is longer than ${MAX_REGEX_LENGTH} characters` }
   try {
     new RegExp(pattern, ignoreCase ? 'i' : '')
@@ -171,9 +175,8 @@ function compileTest(
         missingPasses = false
         break
       case '$regex': {
-        const portability = regexPortabilityProblem(arg as string)
         const ignoreCase = (test as { $options?: unknown }).$options === 'i'
-        const { regex, problem } = portability === undefined ? compileRegex(arg as string, ignoreCase) : { problem: portability }
+        const { regex, problem } = compileRegex(arg as string, ignoreCase)
         if (regex === undefined) {
           issues.push({ path: p, message: problem ?? '$regex is not usable' })
           return undefined

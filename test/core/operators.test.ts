@@ -6,7 +6,6 @@ import { compileRuleset } from '../../src/rules/compile'
 import { compileCondition, compare, regexProblem } from '../../src/rules/conditions'
 import type { RulesetIssue } from '../../src/rules/errors'
 import { listKey, parseListText } from '../../src/rules/lists'
-import { regexPortabilityProblem } from '../../src/rules/regex-portable'
 import type { ConditionDoc } from '../../src/rules/schema'
 import { forgetRuleset, getRuleset } from '../../src/rules/store'
 import cases from '../fixtures/regex-portability.json'
@@ -107,7 +106,7 @@ describe('numeric comparison of numeric strings (query parameters, headers)', ()
 
 describe('$regex is judged the same in every engine', () => {
   it.each(cases.cases as [string, string | null][])('%s → %s', (pattern, verdict) => {
-    const problem = regexPortabilityProblem(pattern) ?? regexProblem(pattern)
+    const problem = regexProblem(pattern)
     if (verdict === null) expect(problem).toBeUndefined()
     else expect(problem).toContain(verdict)
   })

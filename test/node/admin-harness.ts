@@ -88,3 +88,14 @@ export function launchChromium(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
   })
 }
+
+/** Publishes the demo ruleset the way a site owner would (admin API); the response status. */
+export async function publishDemoRuleset(worker: LocalWorker): Promise<number> {
+  const res = await fetch(`${worker.url}/__veneer/api/ruleset`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json', 'x-veneer-note': 'demo' },
+    body: readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'),
+  })
+  await res.body?.cancel()
+  return res.status
+}

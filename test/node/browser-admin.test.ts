@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
+import { launchChromium, publishDemoRuleset, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
 
 const artifacts = join(root, 'artifacts')
 let worker: LocalWorker
@@ -19,13 +19,7 @@ async function login(page: Page): Promise<void> {
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
   worker = await startWorker(9333, 9334)
-  // The demo ruleset, published the way a site owner would (admin API).
-  const res = await fetch(`${worker.url}/__veneer/api/ruleset`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json', 'x-veneer-note': 'demo' },
-    body: readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'),
-  })
-  expect(res.status).toBe(200)
+  expect(await publishDemoRuleset(worker)).toBe(200)
   browser = await launchChromium()
 })
 

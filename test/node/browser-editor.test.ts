@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
+import { launchChromium, publishDemoRuleset, root, SECRETS, startWorker, type LocalWorker } from './admin-harness'
 
 // The visual editor and the on-page QA view (issue 15), in Chromium against the bundled Worker.
 const artifacts = join(root, 'artifacts')
@@ -37,12 +37,7 @@ async function heroOf(context: BrowserContext, path = '/'): Promise<{ page: Page
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
   worker = await startWorker(9800, 9801)
-  const res = await fetch(`${worker.url}/__veneer/api/ruleset`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json', 'x-veneer-note': 'demo' },
-    body: readFileSync(join(root, 'demo', 'ruleset.json'), 'utf8'),
-  })
-  expect(res.status).toBe(200)
+  expect(await publishDemoRuleset(worker)).toBe(200)
   browser = await launchChromium()
 })
 
