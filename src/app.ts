@@ -20,6 +20,8 @@ import { qa } from './routes/qa'
 import { results } from './routes/results'
 import { segmentsApi } from './routes/segments'
 import { backgroundRunner } from './util/background'
+import { logError } from './util/log'
+import { isPageRequest, servePage } from './pipeline/page'
 
 /** Serves the pages Veneer personalizes, as a Worker's `fetch` would (e.g. your Hono app's `fetch`). */
 export type OriginHandler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>
@@ -60,6 +62,33 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
   return endpoints
 }
 
+/** How pages are fetched: the embedder's handler, or the origin URL through the edge cache. */
+function originServer(
+  options: AppOptions,
+): (request: Request, env: Env, waitUntil: (p: Promise<unknown>) => void, ctx: ExecutionContext | undefined) => Promise<Response> {
+  const { origin } = options
+  if (typeof origin === 'function')
+    return async (request, env, _waitUntil, ctx) => origin(request, env, ctx as ExecutionContext)
+  return (request, env, waitUntil) => {
+    // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
+    const ttl = peekRuleset(env.RULES)?.settings.originCacheTtl ?? 0
+    const target = origin === undefined ? env : { ...env, ORIGIN_URL: origin }
+    return fetchOriginCached(request, target, ttl, waitUntil, options.fetchOrigin)
+  }
+}
+
+/** `ctx.waitUntil`, safe where there is none (`app.request()` in tests): the promise runs unattended. */
+function waitUntilOf(ctx: ExecutionContext | undefined): (p: Promise<unknown>) => void {
+  return (p) => {
+    try {
+      if (ctx === undefined) throw new Error('no execution context')
+      ctx.waitUntil(p)
+    } catch {
+      p.catch(() => undefined)
+    }
+  }
+}
+
 /**
  * The Veneer Worker as a Hono app: Veneer's own endpoints under `/__veneer/`, then the
  * personalize middleware in front of the origin proxy.
@@ -68,16 +97,28 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   app.route('/__veneer', veneerEndpoints())
   app.use('*', personalize(options))
-  const { origin } = options
-  if (typeof origin === 'function')
-    app.all('*', (c) => origin(c.req.raw, c.env, c.executionCtx as ExecutionContext)) // Hono's type lags workers-types'
-  else
-    app.all('*', (c) => {
-      // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
-      const ttl = peekRuleset(c.env.RULES)?.settings.originCacheTtl ?? 0
-      const env = origin === undefined ? c.env : { ...c.env, ORIGIN_URL: origin }
-      return fetchOriginCached(c.req.raw, env, ttl, backgroundRunner(c), options.fetchOrigin)
+  const serveOrigin = originServer(options)
+  app.all('*', (c) => serveOrigin(c.req.raw, c.env, backgroundRunner(c), c.executionCtx as ExecutionContext)) // Hono's type lags workers-types'
+  // The page path skips the router (issue 16: its fixed cost per page): a GET for a page goes
+  // straight to the same middleware logic and origin as the routes above would take it to.
+  const coldBudgetMs = options.budgetMs ?? 50
+  const routed = app.fetch
+  app.fetch = (request, env, ctx) => {
+    if (!isPageRequest(request)) return routed(request, env, ctx)
+    const runtime = ctx as ExecutionContext | undefined
+    const waitUntil = waitUntilOf(runtime)
+    return servePage(request, env ?? {}, waitUntil, () => serveOrigin(request, env ?? {}, waitUntil, runtime), {
+      coldBudgetMs,
+      now: options.now,
+    }).catch((err: unknown) => {
+      // As `onError` below answers for a handler that throws (an embedder's origin function).
+      logError('origin_failed', err)
+      return Response.json(
+        { error: 'internal_error', details: 'Veneer could not answer this request' },
+        { status: 500, headers: { 'cache-control': 'no-store' } },
+      )
     })
+  }
   app.onError((err, c) => {
     // Only Veneer's own endpoints reach here; the origin path fails open inside the middleware.
     console.error(JSON.stringify({ level: 'error', source: 'veneer', code: 'unhandled', kind: err.name }))

@@ -4,15 +4,24 @@ import { requestContext } from './request'
 import { localTime } from './time'
 import type { Context, ContextualContext, VisitorState } from './types'
 
-/** Everything the request alone tells: geo, device, local time, request attributes. */
-export function contextualContext(request: Request, at: Date = new Date()): ContextualContext {
-  const url = new URL(request.url)
+/** The request's URL, parsed once per request, and its decoded path (`decodedPath`). */
+export interface ParsedUrl {
+  url: URL
+  path: string
+}
+
+/**
+ * Everything the request alone tells: geo, device, local time, request attributes. `parsed`:
+ * the request's URL when the caller has parsed it already (the page path parses it once).
+ */
+export function contextualContext(request: Request, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
+  const url = parsed?.url ?? new URL(request.url)
   const geo = geoFromCf((request as { cf?: unknown }).cf)
   return {
     geo,
     device: deviceFromHeaders(request.headers),
     time: localTime(at, geo.timezone),
-    request: requestContext(url, request.headers),
+    request: requestContext(url, request.headers, parsed?.path),
   }
 }
 

@@ -23,7 +23,7 @@ export function primaryLanguage(header: string | null): string | undefined {
 }
 
 /** Request attributes: path (decoded), host, query, language, referrer and UTM tags. */
-export function requestContext(url: URL, headers: Headers): RequestContext {
+export function requestContext(url: URL, headers: Headers, path: string = decodedPath(url)): RequestContext {
   const query: Record<string, string> = {}
   let n = 0
   for (const [k, v] of url.searchParams) {
@@ -40,7 +40,7 @@ export function requestContext(url: URL, headers: Headers): RequestContext {
     }
   }
   return {
-    path: decodedPath(url),
+    path,
     host: url.hostname,
     query,
     language: primaryLanguage(headers.get('accept-language')),

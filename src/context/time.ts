@@ -1,15 +1,6 @@
 import type { TimeContext } from './types'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
-const WEEKDAY: Record<string, TimeContext['dayOfWeek']> = {
-  Mon: 'mon',
-  Tue: 'tue',
-  Wed: 'wed',
-  Thu: 'thu',
-  Fri: 'fri',
-  Sat: 'sat',
-  Sun: 'sun',
-}
 
 // Intl.DateTimeFormat construction is the expensive part: one per timezone per isolate.
 const formatters = new Map<string, Intl.DateTimeFormat | null>()
@@ -27,7 +18,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
         hour: '2-digit',
         minute: '2-digit',
         second: '2-digit',
-        weekday: 'short',
       })
     } catch {
       f = null // unknown zone name: fall back to UTC
@@ -56,24 +46,51 @@ function utcTime(at: Date): TimeContext {
  * `iso` is the local wall-clock time with its UTC offset, e.g. `2026-11-22T20:05:00+01:00`.
  */
 export function localTime(at: Date, timeZone: string | undefined): TimeContext {
-  const f = timeZone === undefined ? null : formatterFor(timeZone)
-  if (f === null) return utcTime(at)
-  const parts: Record<string, string> = {}
-  for (const p of f.formatToParts(at)) parts[p.type] = p.value
-  const y = Number(parts.year),
-    mo = Number(parts.month),
-    d = Number(parts.day)
-  const h = Number(parts.hour),
-    mi = Number(parts.minute),
-    s = Number(parts.second)
-  const offsetMin = Math.round((Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(at.getTime() / 1000) * 1000) / 60000)
+  const offsetMin = timeZone === undefined ? undefined : offsetFor(at, timeZone)
+  if (offsetMin === undefined) return utcTime(at)
+  // The wall clock is UTC shifted by the zone's offset: read it with the UTC getters.
+  const local = new Date(Math.floor(at.getTime() / 1000) * 1000 + offsetMin * 60_000)
+  const y = local.getUTCFullYear(),
+    mo = local.getUTCMonth() + 1,
+    d = local.getUTCDate()
+  const h = local.getUTCHours(),
+    mi = local.getUTCMinutes(),
+    s = local.getUTCSeconds()
   const sign = offsetMin < 0 ? '-' : '+'
   const abs = Math.abs(offsetMin)
   return {
     hour: h,
     minute: mi,
-    dayOfWeek: WEEKDAY[parts.weekday ?? ''] ?? 'mon',
+    dayOfWeek: DAYS[local.getUTCDay()] as TimeContext['dayOfWeek'],
     date: `${pad(y, 4)}-${pad(mo)}-${pad(d)}`,
     iso: `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`,
   }
+}
+
+/**
+ * A zone's UTC offset in minutes at `at`, or `undefined` for an unknown zone. Offsets change
+ * only on whole minutes, so one `formatToParts` per zone per UTC minute serves every request
+ * in that minute (it is the costly call of the context).
+ */
+const offsets = new Map<string, { minute: number; offsetMin: number }>()
+
+function offsetFor(at: Date, timeZone: string): number | undefined {
+  const minute = Math.floor(at.getTime() / 60_000)
+  const cached = offsets.get(timeZone)
+  if (cached !== undefined && cached.minute === minute) return cached.offsetMin
+  const f = formatterFor(timeZone)
+  if (f === null) return undefined
+  const parts: Record<string, string> = {}
+  for (const p of f.formatToParts(at)) parts[p.type] = p.value
+  const wall = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  )
+  const offsetMin = Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60000)
+  if (offsets.size < 1000 || offsets.has(timeZone)) offsets.set(timeZone, { minute, offsetMin })
+  return offsetMin
 }

@@ -1,8 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Env } from '../env'
+import { startLookup } from '../pipeline/page'
 import { personalizeResponse } from '../pipeline/personalize'
-import { getRuleset } from '../rules/store'
-import { logError } from '../util/log'
 import { backgroundRunner } from '../util/background'
 
 export interface PersonalizeOptions {
@@ -38,13 +37,8 @@ export function personalize(options: PersonalizeOptions = {}): MiddlewareHandler
     const startedAt = performance.now()
     if (c.req.path.startsWith(prefix) || request.method !== 'GET' || request.headers.has('range')) return next()
     const waitUntil = backgroundRunner(c)
-    let lookup
-    try {
-      lookup = getRuleset(c.env?.RULES, { budgetMs: coldBudgetMs, waitUntil })
-    } catch (err) {
-      logError('ruleset_lookup_failed', err)
-      return next()
-    }
+    const lookup = startLookup(c.env, coldBudgetMs, waitUntil)
+    if (lookup === undefined) return next()
     await next()
     const origin = c.res
     const out = await personalizeResponse({ request, env: c.env ?? {}, origin, lookup, waitUntil, startedAt, at: now?.() })

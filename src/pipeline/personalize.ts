@@ -1,5 +1,5 @@
 import { banditWeightsFor, type BanditWeightsLookup } from '../bandit/store'
-import { buildContext, contextualContext } from '../context/build'
+import { buildContext, contextualContext, type ParsedUrl } from '../context/build'
 import type { Context, ContextualContext, VisitorState } from '../context/types'
 import { decide } from '../decide/decide'
 import type { Decision, DecideHooks } from '../decide/types'
@@ -80,9 +80,10 @@ export async function decideRequest(
   at: Date,
   adjust?: ContextAdjust,
   bandits?: Promise<BanditWeightsLookup | undefined>,
+  parsed?: ParsedUrl,
 ): Promise<RequestDecision | { generic: VisitorState | undefined }> {
   const settings = ruleset.settings
-  const contextual = contextualContext(request, at)
+  const contextual = contextualContext(request, at, parsed)
   adjust?.contextual?.(contextual)
   // Both verify signatures (WebCrypto): started together, not one after the other. Neither
   // rejects; a bot's unused visitor state is simply dropped.
@@ -122,7 +123,8 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
       { name: 'veneer-kv', dur: lookup.waitedMs, desc: lookup.source },
     ]
     if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
-    const path = decodedPath(request.url)
+    const url = new URL(request.url) // once: the context reads it too
+    const path = decodedPath(url)
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     const key = pageKey(request.url)
     if (pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
@@ -130,7 +132,10 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
     // Bandit weights (SPEC 14) are read alongside the cookies; nothing to wait for without a bandit.
     const bandits = banditWeightsFor(ruleset, env.RULES, input.waitUntil)
-    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits)
+    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits, {
+      url,
+      path,
+    })
     if ('generic' in decided) {
       const cookies =
         decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)

@@ -84,11 +84,14 @@ export function rewriterFor(plan: RewritePlan, extras: RewriteExtras = {}): HTML
     })
   }
   for (const [selector, ops] of plan) {
+    // The tag name is a call into the runtime: read only when a content op needs it.
+    const readsTag = ops.some((op) => CONTENT_OPS.has(op.op))
     rewriter.on(selector, {
       element(el) {
         try {
-          const isVoid = VOID.has(el.tagName)
-          const executes = EXECUTING.has(el.tagName)
+          const tag = readsTag ? el.tagName : ''
+          const isVoid = VOID.has(tag)
+          const executes = EXECUTING.has(tag)
           for (const op of ops) {
             if (isVoid && CONTENT_OPS.has(op.op)) continue
             if (executes && CONTENT_OPS.has(op.op) && 'templated' in op && op.templated === true) continue

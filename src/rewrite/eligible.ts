@@ -14,18 +14,32 @@ export type Ineligible = 'method' | 'status' | 'content-type' | 'charset' | 'enc
 export function ineligibility(method: string, response: Response): Ineligible | undefined {
   if (method !== 'GET') return 'method'
   if (response.status !== 200) return 'status'
-  const type = response.headers.get('content-type') ?? ''
-  const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase())
-  if (mime !== 'text/html') return 'content-type'
-  const charset = params
-    .find((p) => p.startsWith('charset='))
-    ?.slice(8)
-    .replace(/^"|"$/g, '')
-  if (charset !== undefined && !REWRITABLE_CHARSETS.has(charset)) return 'charset'
-  const encoding = (response.headers.get('content-encoding') ?? '').trim().toLowerCase()
-  if (!DECODED_ENCODINGS.has(encoding)) return 'encoding'
+  const typeVerdict = contentTypeVerdict(response.headers.get('content-type') ?? '')
+  if (typeVerdict !== undefined) return typeVerdict
+  const encoding = response.headers.get('content-encoding')
+  if (encoding !== null && !DECODED_ENCODINGS.has(encoding.trim().toLowerCase())) return 'encoding'
   if (response.body === null) return 'no-body'
   return undefined
+}
+
+/** Verdicts by `Content-Type` value: a site sends a handful, and each page view asks. */
+const typeVerdicts = new Map<string, Ineligible | undefined>()
+
+function contentTypeVerdict(type: string): Ineligible | undefined {
+  const known = typeVerdicts.get(type)
+  if (known !== undefined || typeVerdicts.has(type)) return known
+  const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase())
+  let verdict: Ineligible | undefined
+  if (mime !== 'text/html') verdict = 'content-type'
+  else {
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice(8)
+      .replace(/^"|"$/g, '')
+    if (charset !== undefined && !REWRITABLE_CHARSETS.has(charset)) verdict = 'charset'
+  }
+  if (typeVerdicts.size < 64 && type.length <= 200) typeVerdicts.set(type, verdict)
+  return verdict
 }
 
 /**
