@@ -59,9 +59,19 @@ async function main() {
   const origin = await startOrigin(ORIGIN_PORT)
   const full = benchRuleset()
   const ruleset = VARIANT === 'alone' ? aloneRuleset(full) : full
-  const bundle = (path) => ({ modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: readFileSync(path, 'utf8') }], kvNamespaces: ['RULES'] })
+  const bundle = (path) => ({
+    modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: readFileSync(path, 'utf8') }],
+    kvNamespaces: ['RULES'],
+  })
   const workers = [
-    await start('passthrough', { modules: true, script: `export default { fetch(r, env) { const u = new URL(r.url); return fetch(env.ORIGIN_URL + u.pathname + u.search) } }` }, 9162),
+    await start(
+      'passthrough',
+      {
+        modules: true,
+        script: `export default { fetch(r, env) { const u = new URL(r.url); return fetch(env.ORIGIN_URL + u.pathname + u.search) } }`,
+      },
+      9162,
+    ),
     await start('floor', { modules: true, script: floorScript(floorOps(full)) }, 9163),
     await start(`A ${A.split('/').pop()}`, bundle(A), 9164, ruleset),
     await start(`B ${B.split('/').pop()}`, bundle(B), 9165, ruleset),
@@ -87,8 +97,12 @@ async function main() {
   const ratio = (x, y) => median(per.get(x).map((v, i) => v / per.get(y)[i]))
   console.log(`${VARIANT} ${PAGE}, ${ROUNDS} rounds × ${N} sequential requests; workerd CPU ms/request (median):`)
   for (const n of names) console.log(`  ${n.padEnd(40)} ${median(per.get(n)).toFixed(3)}`)
-  console.log(`  A/floor ${ratio(names[2], 'floor').toFixed(3)}  B/floor ${ratio(names[3], 'floor').toFixed(3)}  B/A ${ratio(names[3], names[2]).toFixed(3)}`)
-  console.log(`  A/passthrough ${ratio(names[2], 'passthrough').toFixed(3)}  B/passthrough ${ratio(names[3], 'passthrough').toFixed(3)}`)
+  console.log(
+    `  A/floor ${ratio(names[2], 'floor').toFixed(3)}  B/floor ${ratio(names[3], 'floor').toFixed(3)}  B/A ${ratio(names[3], names[2]).toFixed(3)}`,
+  )
+  console.log(
+    `  A/passthrough ${ratio(names[2], 'passthrough').toFixed(3)}  B/passthrough ${ratio(names[3], 'passthrough').toFixed(3)}`,
+  )
 }
 
 main().catch((err) => {

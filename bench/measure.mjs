@@ -45,24 +45,35 @@ export async function load(url, { connections = 10, duration = 10, pid } = {}) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 
 /** One GET: ms to the response head, to the first body byte, to the last byte; the headers. */
-export function timedGet(url) {
+export function timedGet(url, extraHeaders) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint()
     const ms = () => Number(process.hrtime.bigint() - t0) / 1e6
     let head
     let first
     let bytes = 0
-    const req = http.get(url, { agent, headers: HEADERS }, (res) => {
-      head = ms()
-      res.on('data', (d) => {
-        if (first === undefined) first = ms()
-        bytes += d.length
-      })
-      res.on('end', () =>
-        resolve({ status: res.statusCode, headMs: head, firstByteMs: first ?? head, totalMs: ms(), bytes, headers: res.headers }),
-      )
-      res.on('error', reject)
-    })
+    const req = http.get(
+      url,
+      { agent, headers: extraHeaders === undefined ? HEADERS : { ...HEADERS, ...extraHeaders } },
+      (res) => {
+        head = ms()
+        res.on('data', (d) => {
+          if (first === undefined) first = ms()
+          bytes += d.length
+        })
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            headMs: head,
+            firstByteMs: first ?? head,
+            totalMs: ms(),
+            bytes,
+            headers: res.headers,
+          }),
+        )
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
   })
 }

@@ -74,7 +74,8 @@ function summarize(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const self = new Map()
   const dt = profile.timeDeltas
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0))
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0))
   const byFn = new Map()
   let total = 0
   for (const [nid, us] of self) {
@@ -89,7 +90,7 @@ function summarize(profile) {
 
 async function main() {
   const origin = await startOrigin(ORIGIN_PORT)
-  const code = await bundleVeneer()
+  const code = process.env.BUNDLE ? (await import('node:fs')).readFileSync(process.env.BUNDLE, 'utf8') : await bundleVeneer()
   const full = benchRuleset()
   const ruleset = VARIANT === 'alone' ? aloneRuleset(full) : VARIANT === 'fallback' ? undefined : full
   const before = new Set(workerdChildren())

@@ -65,10 +65,14 @@ export function veneerEndpoints(): Hono<{ Bindings: Env }> {
 /** How pages are fetched: the embedder's handler, or the origin URL through the edge cache. */
 function originServer(
   options: AppOptions,
-): (request: Request, env: Env, waitUntil: (p: Promise<unknown>) => void, ctx: ExecutionContext | undefined) => Promise<Response> {
+): (
+  request: Request,
+  env: Env,
+  waitUntil: (p: Promise<unknown>) => void,
+  ctx: ExecutionContext | undefined,
+) => Promise<Response> {
   const { origin } = options
-  if (typeof origin === 'function')
-    return async (request, env, _waitUntil, ctx) => origin(request, env, ctx as ExecutionContext)
+  if (typeof origin === 'function') return async (request, env, _waitUntil, ctx) => origin(request, env, ctx as ExecutionContext)
   return (request, env, waitUntil) => {
     // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
     const ttl = peekRuleset(env.RULES)?.settings.originCacheTtl ?? 0

@@ -58,10 +58,8 @@ function decidePlacement(pl: CompiledPlacement, ctx: Context, hooks: DecideHooks
  * same call serves requests, `explain`, the CLI and the benchmark.
  */
 export function decide(ruleset: CompiledRuleset, ctx: Context, path: string, hooks: DecideHooks = {}): Decision {
-  const segments = matchSegments(ruleset, ctx)
-  const placements: PlacementDecision[] = []
-  for (const pl of ruleset.placements) {
-    if (pl.matchesPath(path)) placements.push(decidePlacement(pl, ctx, hooks))
-  }
+  const onPath = ruleset.placements.filter((pl) => pl.matchesPath(path))
+  const segments = onPath.length === 0 && hooks.segmentsOnlyWithPlacements === true ? [] : matchSegments(ruleset, ctx)
+  const placements = onPath.map((pl) => decidePlacement(pl, ctx, hooks))
   return { segments, placements, holdout: hooks.holdout === true }
 }

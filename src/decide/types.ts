@@ -40,4 +40,9 @@ export interface DecideHooks {
   holdout?: boolean
   /** Assigns the visitor to an experiment's arm; without this hook experiments show `control`. */
   assign?: (experiment: ExperimentDoc, placement: CompiledPlacement, rule: CompiledRule) => ExperimentOutcome
+  /**
+   * Segments are matched only when a placement is on the path (page requests: nothing reads
+   * them otherwise). Off for `explain`, the CLI and QA, which show every matched segment.
+   */
+  segmentsOnlyWithPlacements?: boolean
 }

@@ -1,3 +1,4 @@
+import { contextInstant } from '../context/build'
 import type { ContextualContext, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
 import type { Env } from '../env'
@@ -6,10 +7,17 @@ import { logError } from '../util/log'
 import { countPageView, identityOf, mergeAssignments, readIdentity, visitorClearCookie, visitorSetCookie } from './state'
 import { decodedPath } from '../util/path'
 
-/** The request time the context uses (`time.iso`), so tests that inject a clock see one time. */
+/** The request time the context uses, so tests that inject a clock see one time. */
 function requestTime(contextual: ContextualContext): Date {
-  const t = Date.parse(contextual.time.iso)
-  return Number.isNaN(t) ? new Date() : new Date(t)
+  return new Date(Math.floor(contextInstant(contextual) / 1000) * 1000)
+}
+
+/**
+ * The visitor's country, when consent depends on it (`optInCountries`): read only then, since
+ * it is the one part of the state that needs `request.cf` (src/context/build.ts).
+ */
+function consentCountry(settings: SettingsDoc, contextual: ContextualContext): string | undefined {
+  return settings.consent.default === 'opt-out' && settings.consent.optInCountries.length > 0 ? contextual.geo.country : undefined
 }
 
 /**
@@ -25,7 +33,8 @@ export async function readVisitorState(
   contextual: ContextualContext,
 ): Promise<VisitorState> {
   try {
-    return (await readIdentity(request.headers, env, settings, contextual.geo.country, requestTime(contextual))).state
+    return (await readIdentity(request.headers, env, settings, consentCountry(settings, contextual), requestTime(contextual)))
+      .state
   } catch (err) {
     logError('visitor_state_failed', err)
     return { consent: { personalization: false, analytics: false, gpc: request.headers.get('sec-gpc')?.trim() === '1' } }

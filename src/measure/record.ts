@@ -1,3 +1,4 @@
+import { contextInstant } from '../context/build'
 import { banditRowsOf } from '../bandit/record'
 import { banditKind } from '../bandit/row'
 import type { Context, VisitorState } from '../context/types'
@@ -46,8 +47,7 @@ export function visitorMeasure(record: VisitorRecord): VisitorMeasure {
 
 /** The request time of the context (`time.iso`), so an injected clock decides the day. */
 function contextTime(ctx: Context): number {
-  const t = Date.parse(ctx.time.iso)
-  return Number.isNaN(t) ? Date.now() : t
+  return contextInstant(ctx)
 }
 
 /** The served counters of one page view: one per placement (QA overrides excluded). */

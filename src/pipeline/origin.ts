@@ -1,7 +1,10 @@
 import type { Env } from '../env'
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+
+/** The request headers Veneer reads itself (SPEC 6): never forwarded. */
+const VENEER_REQUEST_HEADERS = ['x-veneer-qa', 'x-veneer-override', 'x-veneer-context']
 
 /** `ORIGIN_URL` → its scheme, host and path prefix (no trailing slash): parsed once per isolate. */
 const bases = new Map<string, string>()
@@ -17,7 +20,7 @@ function originBase(originUrl: string): string {
 }
 
 /**
- * The request Veneer sends to the origin: same method, headers (less hop-by-hop and `x-veneer-*`)
+ * The request Veneer sends to the origin: same method, headers (less hop-by-hop and Veneer's own `x-veneer-qa`, `-override`, `-context`)
  * and body, with the URL rebased
  * onto `ORIGIN_URL` (path and query kept) and redirects left for the browser (`manual`).
  * Works on the request's URL as text (it is already in its parsed, serialised form): this runs
@@ -30,24 +33,23 @@ export function originRequest(request: Request, originUrl: string): Request {
   if (pathStart < 0) pathStart = url.length
   const hash = url.indexOf('#', pathStart)
   const rest = url.slice(pathStart, hash < 0 ? url.length : hash)
-  const headers = new Headers()
-  for (const [name, value] of request.headers) {
-    // Veneer's own request headers (the QA token, overrides, simulated context) are for Veneer:
-    // the origin, its logs and its analytics never see them.
-    if (HOP_BY_HOP.has(name) || name.startsWith('x-veneer-')) continue
-    headers.append(name, value)
-  }
+  const target = new Request(originBase(originUrl) + (rest === '' ? '/' : rest), {
+    method: request.method,
+    headers: request.headers, // copied inside the runtime
+    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
+    redirect: 'manual',
+  })
+  const headers = target.headers
+  for (const h of HOP_BY_HOP) if (headers.has(h)) headers.delete(h)
+  // Veneer's own request headers (the QA token, overrides, simulated context) are for Veneer:
+  // the origin, its logs and its analytics never see them.
+  for (const h of VENEER_REQUEST_HEADERS) if (headers.has(h)) headers.delete(h)
   // Workers' fetch decodes gzip and brotli itself; an exotic encoding would reach the rewriter
   // still compressed (PLATFORM-NOTES), so only ask for what the runtime understands.
   headers.set('accept-encoding', 'gzip, br')
   headers.set('x-forwarded-host', url.slice(schemeEnd + 3, pathStart))
   headers.set('x-forwarded-proto', url.slice(0, schemeEnd))
-  return new Request(originBase(originUrl) + (rest === '' ? '/' : rest), {
-    method: request.method,
-    headers,
-    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
-    redirect: 'manual',
-  })
+  return target
 }
 
 export type OriginFetch = (request: Request) => Promise<Response>

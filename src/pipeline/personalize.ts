@@ -97,6 +97,7 @@ export async function decideRequest(
   const ctx = qa === undefined ? real : applyQaContext(real, qa.context, at)
   const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at, await bandits) }
   if (qa !== undefined) hooks.override = qaOverride(qa)
+  else if (adjust === undefined) hooks.segmentsOnlyWithPlacements = true
   const decision = decide(ruleset, ctx, ctx.request.path, hooks)
   return { ctx, state, decision, qa }
 }
