@@ -2,7 +2,7 @@ import { deviceFromHeaders } from './device'
 import { geoFromCf } from './geo'
 import { requestContext } from './request'
 import { localTime } from './time'
-import type { Context, ContextualContext, GeoContext, VisitorState } from './types'
+import type { Context, ContextualContext, GeoContext, TimeContext, VisitorState } from './types'
 
 /** The request's URL, parsed once per request, and its decoded path (`decodedPath`). */
 export interface ParsedUrl {
@@ -23,16 +23,30 @@ export function contextualContext(request: Request, at: Date = new Date(), parse
   if (Number.isNaN(at.getTime())) throw new RangeError('contextualContext: invalid request time')
   const url = parsed?.url ?? new URL(request.url)
   let geo: GeoContext | undefined
+  let time: TimeContext | undefined
   const geoOf = () => {
     geo ??= geoFromCf((request as { cf?: unknown }).cf)
     return geo
   }
-  // Built in the order the document lists them (serialisations keep it).
-  const ctx = {} as ContextualContext
-  lazyProperty(ctx, 'geo', geoOf)
-  ctx.device = deviceFromHeaders(request.headers)
-  lazyProperty(ctx, 'time', () => localTime(at, geoOf().timezone))
-  ctx.request = requestContext(url, request.headers, parsed?.path)
+  // Accessors in the literal (not defineProperty): the object keeps a fast shape. In the order
+  // the document lists the parts, which serialisations keep.
+  const ctx: ContextualContext = {
+    get geo() {
+      return geoOf()
+    },
+    set geo(value) {
+      geo = value
+    },
+    device: deviceFromHeaders(request.headers),
+    get time() {
+      time ??= localTime(at, geoOf().timezone)
+      return time
+    },
+    set time(value) {
+      time = value
+    },
+    request: requestContext(url, request.headers, parsed?.path),
+  }
   instants.set(ctx, at.getTime())
   return ctx
 }
@@ -49,39 +63,37 @@ export function contextInstant(ctx: Pick<Context, 'time'>): number {
 }
 
 /**
- * Defines `key` on `obj` as an enumerable property computed by `compute` on first read (then
- * a plain data property). Writing it first skips the computation.
- */
-function lazyProperty<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
-  const settle = (value: T[K]): T[K] => {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true })
-    return value
-  }
-  Object.defineProperty(obj, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(compute()),
-    set: (value: T[K]) => void settle(value),
-  })
-}
-
-/**
  * The full context: contextual parts plus what consent allows of the visitor state.
  * Without personalization consent the visitor, behavior and profile parts are left out, so no
  * rule can see them (SPEC 5). `geo` and `time` stay lazy (see {@link contextualContext}).
  */
 export function buildContext(contextual: ContextualContext, state: VisitorState): Context {
   const allowed = state.consent.personalization
-  const ctx = {} as Context
-  lazyProperty(ctx, 'geo', () => contextual.geo)
-  ctx.device = contextual.device
-  lazyProperty(ctx, 'time', () => contextual.time)
-  ctx.request = contextual.request
-  ctx.consent = state.consent
-  ctx.visitor = allowed ? state.visitor : undefined
-  ctx.behavior = allowed ? state.behavior : undefined
-  ctx.profile = allowed ? state.profile : undefined
-  ctx.segments = []
+  let geo: GeoContext | undefined
+  let time: TimeContext | undefined
+  const ctx: Context = {
+    get geo() {
+      geo ??= contextual.geo
+      return geo
+    },
+    set geo(value) {
+      geo = value
+    },
+    device: contextual.device,
+    get time() {
+      time ??= contextual.time
+      return time
+    },
+    set time(value) {
+      time = value
+    },
+    request: contextual.request,
+    consent: state.consent,
+    visitor: allowed ? state.visitor : undefined,
+    behavior: allowed ? state.behavior : undefined,
+    profile: allowed ? state.profile : undefined,
+    segments: [],
+  }
   const at = instants.get(contextual)
   if (at !== undefined) instants.set(ctx, at)
   return ctx

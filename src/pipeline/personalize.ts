@@ -15,7 +15,7 @@ import { rewriterFor } from '../rewrite/apply'
 import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
 import { pageKey, pageKind } from '../rewrite/known'
-import { rewriteStream } from '../rewrite/stream'
+import { rewriteResponse } from '../rewrite/stream'
 import { decisionRecommends, requestRecs, startRecsModel } from '../recs/request'
 import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
@@ -156,21 +156,14 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
     const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined
     const rewritten =
-      plan.size > 0 || badge !== undefined
-        ? rewriteStream(
-            origin.body as ReadableStream<Uint8Array>,
-            rewriterFor(plan, { bodyEnd: badge }),
-            key,
-            origin.headers.get('content-type') ?? undefined,
-          )
-        : undefined
+      plan.size > 0 || badge !== undefined ? rewriteResponse(origin, rewriterFor(plan, { bodyEnd: badge }), key) : undefined
     // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
     const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {
       state: veneerState,
       timing: [...timing(veneerState), ...pathTiming],
       cookies,
-      body: rewritten?.body,
+      rewritten: rewritten?.response,
       qa,
       trace: qa === undefined ? undefined : traceOf(decision, qa),
     })
@@ -239,18 +232,19 @@ interface Finish {
   state: VeneerState
   timing: TimingEntry[]
   cookies?: string[]
-  body?: ReadableStream<Uint8Array>
+  /** The rewritten page: a new response of ours, whose headers may be changed in place. */
+  rewritten?: Response
   qa?: QaRequest
   trace?: string
 }
 
 function finish(origin: Response, f: Finish): Response {
-  const res = withMutableHeaders(origin, f.body ?? origin.body)
+  const res = f.rewritten ?? withMutableHeaders(origin)
   const h = res.headers
   h.set('x-veneer', f.state)
   appendServerTiming(h, f.timing)
-  if (f.body !== undefined) h.delete('content-length') // the body changed
-  if (f.body !== undefined || (f.cookies?.length ?? 0) > 0) {
+  if (f.rewritten !== undefined) h.delete('content-length') // the body changed
+  if (f.rewritten !== undefined || (f.cookies?.length ?? 0) > 0) {
     // The origin's validators describe the generic page, not this visitor's response: kept, the
     // browser would revalidate, get the origin's 304 and reuse an old page, uncounted.
     h.delete('etag')

@@ -19,7 +19,7 @@ import { pageKind, pageKnown, rememberPage } from './known'
 export type BytePath = 'native' | 'guarded'
 
 export interface RewriteResult {
-  body: ReadableStream<Uint8Array>
+  response: Response
   path: BytePath
 }
 
@@ -29,23 +29,23 @@ export function choosePath(key: string): BytePath {
 }
 
 /**
- * Streams `body` through `rewriter` without buffering and without ever cutting the page short
- * (see above). `key` is the page's {@link pageKey}. An origin body that fails mid-stream fails the
- * response the same way (nothing is invented, the page is not blamed).
+ * Streams the origin's response through `rewriter` without buffering and without ever cutting
+ * the page short (see above). `key` is the page's {@link pageKey}. The result is a new response
+ * with the origin's status and a mutable copy of its headers: on the native path it is the
+ * rewriter's own output (`transform` copies the headers and reads the charset from the
+ * origin's `Content-Type`, so text it inserts is encoded in it), with nothing re-wrapped.
+ * An origin body that fails mid-stream fails the response the same way (nothing is invented,
+ * the page is not blamed).
  */
-export function rewriteStream(
-  body: ReadableStream<Uint8Array>,
-  rewriter: HTMLRewriter,
-  key: string,
-  contentType = 'text/html; charset=utf-8',
-): RewriteResult {
-  // The rewriter reads the charset from the Content-Type: text it inserts is encoded in it.
-  const init = { headers: { 'content-type': contentType } }
-  if (choosePath(key) === 'native') {
-    const out = rewriter.transform(new Response(body, init)).body
-    return { body: out ?? body, path: 'native' }
+export function rewriteResponse(origin: Response, rewriter: HTMLRewriter, key: string): RewriteResult {
+  if (choosePath(key) === 'native') return { response: rewriter.transform(origin), path: 'native' }
+  const contentType = origin.headers.get('content-type') ?? 'text/html; charset=utf-8'
+  const body = origin.body as ReadableStream<Uint8Array>
+  const out = guarded(body, rewriter, key, { headers: { 'content-type': contentType } })
+  return {
+    response: new Response(out, { status: origin.status, statusText: origin.statusText, headers: origin.headers }),
+    path: 'guarded',
   }
-  return { body: guarded(body, rewriter, key, init), path: 'guarded' }
 }
 
 function guarded(
