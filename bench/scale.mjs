@@ -1,6 +1,6 @@
 // Decision time (compile excluded) for rulesets of 10/100/1,000 segments × 10/50/200
 // placements, in Node, on the Worker's own decision code (src/decide, src/rules, src/context).
-import { loadTs } from '../scripts/load-ts.mjs'
+import { loadTsTogether } from '../scripts/load-ts.mjs'
 import { benchRuleset } from './fixtures.mjs'
 
 const CF = {
@@ -18,9 +18,12 @@ const CF = {
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36'
 
 export async function measureScale({ segments = [10, 100, 1000], placements = [10, 50, 200], minMs = 300 } = {}) {
-  const { decide } = await loadTs('src/decide/decide.ts')
-  const { compileRulesetText } = await loadTs('src/rules/compile.ts')
-  const { contextualContext, buildContext } = await loadTs('src/context/build.ts')
+  // One bundle, as in the Worker: the modules share state (the matched-segment Sets).
+  const { decide, compileRulesetText, contextualContext, buildContext } = await loadTsTogether([
+    'src/decide/decide.ts',
+    'src/rules/compile.ts',
+    'src/context/build.ts',
+  ])
   const request = new Request('https://shop.example/page-100KB?utm_source=bench', {
     headers: { 'user-agent': UA, 'accept-language': 'en-US' },
   })

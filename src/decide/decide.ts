@@ -1,12 +1,14 @@
 import type { Context } from '../context/types'
 import { CONTROL, type CompiledPlacement, type CompiledRuleset } from '../rules/compile'
+import { addSegment, newSegmentList } from './segment-set'
 import type { Decision, DecideHooks, PlacementDecision } from './types'
 
 /** Ids of the segments the context matches, in document order; each sees the ones before it. */
 export function matchSegments(ruleset: CompiledRuleset, ctx: Context): string[] {
-  ctx.segments = []
-  for (const s of ruleset.segments) if (s.matches(ctx)) ctx.segments.push(s.id)
-  return ctx.segments
+  const list = newSegmentList()
+  ctx.segments = list
+  for (const s of ruleset.segments) if (s.matches(ctx)) addSegment(list, s.id)
+  return list
 }
 
 function decidePlacement(pl: CompiledPlacement, ctx: Context, hooks: DecideHooks): PlacementDecision {

@@ -1,3 +1,4 @@
+import { hasSegment } from '../decide/segment-set'
 import type { RecommendSpec } from '../recs/recommend'
 import { compileItemTemplate, type ItemTemplateParts } from '../recs/template'
 import { compileTemplate, type Template } from '../rewrite/template'
@@ -244,8 +245,8 @@ export function compileRuleset(input: unknown, options: CompileOptions = {}): Co
         seg === undefined
           ? (when ?? (() => true))
           : when === undefined
-            ? (ctx) => (ctx as { segments: string[] }).segments.includes(seg)
-            : (ctx) => (ctx as { segments: string[] }).segments.includes(seg) && when(ctx)
+            ? (ctx) => hasSegment((ctx as { segments: string[] }).segments, seg)
+            : (ctx) => hasSegment((ctx as { segments: string[] }).segments, seg) && when(ctx)
       return { index: ri, matches, variant: r.variant, experiment: r.experiment }
     })
     return { id: pl.id, matchesPath: compileGlobs(pl.paths), selector: pl.selector, variants, rules }
