@@ -22,36 +22,84 @@ export function primaryLanguage(header: string | null): string | undefined {
   return best
 }
 
-/** Request attributes: path (decoded), host, query, language, referrer and UTM tags. */
+/**
+ * Request attributes: path (decoded), host, query, language, referrer and UTM tags. Query,
+ * language and referrer are read on first use (accessors in the literal, memoised): most
+ * rulesets look at few of them, and every page view would otherwise pay for all.
+ */
 export function requestContext(url: URL, headers: Headers, path: string = decodedPath(url)): RequestContext {
+  let query: Record<string, string> | undefined
+  let utm: RequestContext['utm'] | undefined
+  let language: { value: string | undefined } | undefined
+  let referrer: { value: string | undefined; host: string | undefined } | undefined
+  const queryOf = () => {
+    query ??= queryParams(url)
+    return query
+  }
+  const referrerOf = () => {
+    referrer ??= referrerParts(headers.get('referer') ?? undefined)
+    return referrer
+  }
+  return {
+    path,
+    host: url.hostname,
+    get query() {
+      return queryOf()
+    },
+    set query(value) {
+      query = value
+    },
+    get language() {
+      language ??= { value: primaryLanguage(headers.get('accept-language')) }
+      return language.value
+    },
+    set language(value) {
+      language = { value }
+    },
+    get referrer() {
+      return referrerOf().value
+    },
+    set referrer(value) {
+      referrer = { value, host: referrerOf().host }
+    },
+    get referrerHost() {
+      return referrerOf().host
+    },
+    set referrerHost(value) {
+      referrer = { value: referrerOf().value, host: value }
+    },
+    get utm() {
+      if (utm === undefined) {
+        const q = queryOf()
+        utm = { source: q.utm_source, medium: q.utm_medium, campaign: q.utm_campaign, term: q.utm_term, content: q.utm_content }
+      }
+      return utm
+    },
+    set utm(value) {
+      utm = value
+    },
+  }
+}
+
+function queryParams(url: URL): Record<string, string> {
   const query: Record<string, string> = {}
+  if (url.search === '') return query
   let n = 0
   for (const [k, v] of url.searchParams) {
     if (n++ >= MAX_QUERY_PARAMS) break
     if (!(k in query)) query[k] = v.slice(0, MAX_VALUE)
   }
-  const referrer = headers.get('referer') ?? undefined
-  let referrerHost: string | undefined
+  return query
+}
+
+function referrerParts(referrer: string | undefined): { value: string | undefined; host: string | undefined } {
+  let host: string | undefined
   if (referrer !== undefined) {
     try {
-      referrerHost = new URL(referrer).hostname || undefined
+      host = new URL(referrer).hostname || undefined
     } catch {
-      referrerHost = undefined
+      host = undefined
     }
   }
-  return {
-    path,
-    host: url.hostname,
-    query,
-    language: primaryLanguage(headers.get('accept-language')),
-    referrer: referrer?.slice(0, 1000),
-    referrerHost,
-    utm: {
-      source: query.utm_source,
-      medium: query.utm_medium,
-      campaign: query.utm_campaign,
-      term: query.utm_term,
-      content: query.utm_content,
-    },
-  }
+  return { value: referrer?.slice(0, 1000), host }
 }
