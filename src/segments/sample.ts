@@ -1,5 +1,6 @@
 import type { Context } from '../context/types'
 import { type AggregateKind, isDayKey } from '../measure/aggregate'
+import { type ExposureMemo, MAX_MEMO_GOALS } from '../measure/memory'
 import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
 /**
  * The daily sample segment discovery clusters (SPEC 15): what the edge knows of a consenting
@@ -16,6 +17,13 @@ import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
  * time zones. The priority is random, not derived from the id, so it identifies no one.
  * A visitor is offered at most once per isolate per UTC day (an in-memory set of a hash of the
  * id, never stored); two isolates may both offer the same visitor, which is noise for clustering.
+ *
+ * Each row also carries the visitor's experiments (`exposures`, migration 0007): for each running
+ * experiment the visitor was counted in, the arm and the goals already converted on, copied from
+ * the measurement memory `veneer_visitor` already holds (src/measure/memory.ts). Nothing is added
+ * to the cookie. It lets a proposed (unpublished) segment's condition be evaluated on the sample
+ * to estimate its per-arm results (src/segments/proposed.ts); see docs/segments.md for why such
+ * estimates are noisier than `stats_daily`'s.
  */
 
 export const SAMPLE_DAILY_CAP = 2000
@@ -25,6 +33,14 @@ const SEEN_CAP = 50_000
 /** One visitor's features: numbers by attribute, and `device.type` / `geo.continent` as strings. */
 export type SampleRow = Record<string, number | string>
 
+/** One experiment of a sampled visitor: `[experiment, arm, goals converted on]` (no values, no times). */
+export type SampleExposure = [experiment: string, arm: string, goals: string[]]
+
+/** Experiments recorded per sample row at most (the most recent exposures are kept). */
+export const MAX_SAMPLE_EXPOSURES = 8
+/** JSON characters of one row's exposures at most; experiments beyond are left out. */
+const MAX_EXPOSURES_CHARS = 2_000
+
 /** One candidate for a slot of a day's sample. */
 export interface SampleEntry {
   day: string
@@ -32,6 +48,27 @@ export interface SampleEntry {
   /** Uniform in [0, 1): the lowest per slot is kept. */
   priority: number
   row: SampleRow
+  /** The visitor's running experiments at sampling time (empty when none). */
+  exposures: SampleExposure[]
+}
+
+/**
+ * The sample's view of a visitor's measurement memory: only experiments in `running` (the
+ * ruleset's), most recent first, at most {@link MAX_SAMPLE_EXPOSURES} and
+ * {@link MAX_EXPOSURES_CHARS}; goals as ids only (a value total could be revenue).
+ */
+export function sampleExposuresOf(memos: readonly ExposureMemo[], running: ReadonlySet<string>): SampleExposure[] {
+  const out: SampleExposure[] = []
+  let chars = 2
+  for (let i = memos.length - 1; i >= 0 && out.length < MAX_SAMPLE_EXPOSURES; i--) {
+    const m = memos[i] as ExposureMemo
+    if (!running.has(m.experiment) || out.some((e) => e[0] === m.experiment)) continue
+    const e: SampleExposure = [m.experiment, m.arm, m.goals.slice(0, MAX_MEMO_GOALS).map((g) => g[0])]
+    chars += JSON.stringify(e).length + 1
+    if (chars > MAX_EXPOSURES_CHARS) break
+    out.push(e)
+  }
+  return out
 }
 
 const DAY_MS = 86_400_000
@@ -92,8 +129,9 @@ export function sampleEntry(
   now: number,
   random: () => number = Math.random,
   cap = SAMPLE_DAILY_CAP,
+  exposures: SampleExposure[] = [],
 ): SampleEntry {
-  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row }
+  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row, exposures }
 }
 
 const MAX_ROW_KEYS = 80
@@ -148,9 +186,28 @@ function mergeDays(a: readonly SampleEntry[], b: readonly SampleEntry[]): Sample
   let chars = 0
   for (const e of sorted) {
     if (out.length >= MAX_DAY_ENTRIES) break
-    chars += JSON.stringify(e.row).length + 60
+    chars += JSON.stringify(e.row).length + JSON.stringify(e.exposures).length + 60
     if (chars > MAX_DAY_CHARS) break
     out.push(e)
+  }
+  return out
+}
+
+const EXPOSURE_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
+
+/** A row's exposures from untrusted JSON (a queue message or a stored row); undefined when malformed. */
+export function parseExposures(v: unknown): SampleExposure[] | undefined {
+  if (v === undefined) return []
+  if (!Array.isArray(v) || v.length > MAX_SAMPLE_EXPOSURES) return undefined
+  const out: SampleExposure[] = []
+  for (const e of v) {
+    if (!Array.isArray(e) || e.length !== 3) return undefined
+    const [experiment, arm, goals] = e as unknown[]
+    if (typeof experiment !== 'string' || !EXPOSURE_KEY.test(experiment)) return undefined
+    if (typeof arm !== 'string' || !EXPOSURE_KEY.test(arm)) return undefined
+    if (!Array.isArray(goals) || goals.length > MAX_MEMO_GOALS) return undefined
+    if (!goals.every((g): g is string => typeof g === 'string' && EXPOSURE_KEY.test(g))) return undefined
+    out.push([experiment, arm, goals])
   }
   return out
 }
@@ -161,16 +218,18 @@ function parseEntry(v: unknown, day: string): SampleEntry | undefined {
   if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
   if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
   const row = parseRow(o.row)
-  return row === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row }
+  const exposures = parseExposures(o.exposures)
+  return row === undefined || exposures === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row, exposures }
 }
 
 // One statement per day and flush: every candidate from the JSON array; a slot takes a
 // candidate only when it is empty or holds a higher priority. `WHERE true` lets SQLite parse
 // the upsert after a SELECT.
-const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row)
-  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row')
+const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row, exposures)
+  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row'),
+    json_extract(value, '$.exposures')
   FROM json_each(?2) WHERE true
-  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row
+  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row, exposures = excluded.exposures
   WHERE excluded.priority < segment_sample.priority`
 
 /** The `sample` aggregate kind: per day, the candidates that may win a slot (one UPSERT per day). */
@@ -192,9 +251,17 @@ export const sampleKind: AggregateKind<SampleDay> = {
     return { day: o.day, entries }
   },
   upsert: (db, d) =>
-    db
-      .prepare(UPSERT)
-      .bind(d.day, JSON.stringify(d.entries.map((e) => ({ slot: e.slot, priority: e.priority, row: JSON.stringify(e.row) })))),
+    db.prepare(UPSERT).bind(
+      d.day,
+      JSON.stringify(
+        d.entries.map((e) => ({
+          slot: e.slot,
+          priority: e.priority,
+          row: JSON.stringify(e.row),
+          exposures: JSON.stringify(e.exposures),
+        })),
+      ),
+    ),
 }
 
 /** Deletes sample rows older than `retentionDays` before `now`. */

@@ -68,6 +68,7 @@ beforeAll(async () => {
 })
 beforeEach(async () => {
   await env.DB.batch(['segment_sample', 'stats_daily'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+  await env.RULES.delete('segments:latest')
 })
 
 describe('GET api/segments/discover', () => {

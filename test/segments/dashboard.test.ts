@@ -37,6 +37,7 @@ const unescapeHtml = (s: string) =>
 
 beforeEach(async () => {
   await clearRules()
+  await env.RULES.delete('segments:latest')
   await env.DB.batch(['segment_sample'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
 })
 

@@ -116,7 +116,7 @@ describe('aggregation before storage', () => {
   it('rows from the queue are checked before they are stored', async () => {
     const entry = { slot: 3, priority: 0.5, row: { 'behavior.pageViews': 2, 'device.type': 'mobile' } }
     const good = { day: '2026-06-01', entries: [entry] }
-    expect(sampleKind.parse(good)).toEqual({ day: '2026-06-01', entries: [{ day: '2026-06-01', ...entry }] })
+    expect(sampleKind.parse(good)).toEqual({ day: '2026-06-01', entries: [{ day: '2026-06-01', ...entry, exposures: [] }] })
     expect(sampleKind.parse({ ...good, entries: [{ ...entry, slot: 99_999 }] })).toBeUndefined()
     expect(sampleKind.parse({ ...good, entries: [{ ...entry, priority: 2 }] })).toBeUndefined()
     expect(sampleKind.parse({ ...good, entries: [{ ...entry, row: { 'x y': 1 } }] })).toBeUndefined()
