@@ -45,19 +45,29 @@ describe('discovery inside a request (REQUEST_DISCOVERY) is bounded by the work 
     // The command line on the 3,000 rows does many times more.
     const cli = discover(parseSampleCsv(toCsv(plantedSample(4, 3000, 40))), { k: 'auto', asOf: AS_OF })
     expect(cli.work.distances).toBeGreaterThan(10 * (works[0] as number))
-    console.log(`distance computations, k = auto: request ${works.join(' / ')} (bound ${bound}), command line ${cli.work.distances}`)
+    console.log(
+      `distance computations, k = auto: request ${works.join(' / ')} (bound ${bound}), command line ${cli.work.distances}`,
+    )
   })
 
   it.each([3, 4, 5])('k = %i: still finds k, ARI ≥ 0.9 over every row, conditions ≥ 0.85', (k) => {
     const planted = plantedSample(k, 3000, 100 + k)
-    const result = discover(parseSampleCsv(toCsv(planted)), { k: 'auto', assign: true, asOf: AS_OF, seed: 7, ...REQUEST_DISCOVERY })
+    const result = discover(parseSampleCsv(toCsv(planted)), {
+      k: 'auto',
+      assign: true,
+      asOf: AS_OF,
+      seed: 7,
+      ...REQUEST_DISCOVERY,
+    })
     expect(result.k).toBe(k)
     expect(result.assignments).toHaveLength(3000)
     expect(result.work.distances).toBeLessThanOrEqual(requestWorkBound(3000, true))
     const ari = adjustedRandIndex(planted.labels, result.assignments ?? [])
     expect(ari).toBeGreaterThanOrEqual(0.9)
     for (const c of result.clusters) expect(c.accuracy).toBeGreaterThanOrEqual(0.85)
-    console.log(`request mode, planted k=${k}: found k=${result.k}, ARI ${ari.toFixed(4)}, accuracy ${result.clusters.map((c) => c.accuracy).join('/')}`)
+    console.log(
+      `request mode, planted k=${k}: found k=${result.k}, ARI ${ari.toFixed(4)}, accuracy ${result.clusters.map((c) => c.accuracy).join('/')}`,
+    )
   })
 })
 

@@ -17,6 +17,7 @@ import {
   sampleKind,
   sampleRowOf,
 } from '../../src/segments/sample'
+import { readExposedSample } from '../../src/segments/proposed'
 import worker from '../../src/worker'
 import { BERLIN_CF, DESKTOP_UA, directEnv, env, RULESET_DOC, visitorContext } from '../measure/helpers'
 
@@ -25,11 +26,12 @@ const NOW = Date.UTC(2026, 5, 1, 12)
 async function clearSample(): Promise<void> {
   await env.DB.prepare('DELETE FROM segment_sample').run()
 }
-async function stored(): Promise<{ day: string; slot: number; row: string }[]> {
-  const { results } = await env.DB.prepare('SELECT day, slot, row FROM segment_sample ORDER BY day, slot').all<{
+async function stored(): Promise<{ day: string; slot: number; row: string; exposures: string }[]> {
+  const { results } = await env.DB.prepare('SELECT day, slot, row, exposures FROM segment_sample ORDER BY day, slot').all<{
     day: string
     slot: number
     row: string
+    exposures: string
   }>()
   return results
 }
@@ -122,6 +124,12 @@ describe('aggregation before storage', () => {
     expect(sampleKind.parse({ ...good, entries: [{ ...entry, row: { 'x y': 1 } }] })).toBeUndefined()
     expect(sampleKind.parse({ ...good, entries: [{ ...entry, row: { a: { nested: 1 } } }] })).toBeUndefined()
     expect(sampleKind.parse({ ...good, day: 'yesterday' })).toBeUndefined()
+    const withExposures = { ...entry, exposures: [['hero-copy', 'A', ['purchase']]] }
+    expect(sampleKind.parse({ ...good, entries: [withExposures] })?.entries[0]?.exposures).toEqual([
+      ['hero-copy', 'A', ['purchase']],
+    ])
+    for (const bad of [[['x y', 'A', []]], [['t', 'A', [1]]], [['t', 'A']], 'x', Array.from({ length: 9 }, () => ['t', 'A', []])])
+      expect(sampleKind.parse({ ...good, entries: [{ ...entry, exposures: bad }] })).toBeUndefined()
     const acked: string[] = []
     const batch = {
       messages: [{ body: { v: 2, kind: 'sample', rows: [good, { ...good, entries: [{ ...entry, slot: -1 }] }] } }],
@@ -134,7 +142,8 @@ describe('aggregation before storage', () => {
   })
 
   it('a page view through the Worker is sampled in the background, without the visitor id', async () => {
-    await env.RULES.put('ruleset', JSON.stringify(RULESET_DOC))
+    // No holdout, so the visitor is always in the experiment.
+    await env.RULES.put('ruleset', JSON.stringify({ ...RULESET_DOC, settings: { holdoutPercent: 0 } }))
     forgetRuleset(env.RULES)
     const ctx = createExecutionContext()
     const res = await worker.fetch(
@@ -158,19 +167,51 @@ describe('aggregation before storage', () => {
     const secrets = Object.values(claims).filter((v): v is string => typeof v === 'string' && v.length >= 8)
     expect(secrets.length).toBeGreaterThan(0)
     for (const v of secrets) expect(rows[0]?.row).not.toContain(v)
+    // The visitor's experiment, arm and goals (none yet) from the measurement memory the cookie
+    // carries (`mx`), and nothing else: no id, no covariate, no segment, no time.
+    const mx = claims.mx as [string, string, ...unknown[]][]
+    const arm = mx.find((m) => m[0] === 'hero-copy')?.[1]
+    expect(['control', 'bold']).toContain(arm)
+    expect(JSON.parse(rows[0]?.exposures ?? '')).toEqual([['hero-copy', arm, []]])
+    for (const v of secrets) expect(rows[0]?.exposures).not.toContain(v)
+  })
+
+  it('nothing is sampled without analytics consent (Sec-GPC: 1 refuses it)', async () => {
+    await env.RULES.put('ruleset', JSON.stringify(RULESET_DOC))
+    forgetRuleset(env.RULES)
+    const ctx = createExecutionContext()
+    const res = await worker.fetch(
+      new Request('https://shop.example/', { headers: { 'user-agent': DESKTOP_UA, 'sec-gpc': '1' }, cf: BERLIN_CF }),
+      directEnv,
+      ctx,
+    )
+    await res.text()
+    await flushAggregates(directEnv)
+    await waitOnExecutionContext(ctx)
+    expect(await stored()).toHaveLength(0)
   })
 
   it('is deleted after retentionDays with the rest of the raw data', async () => {
     const old = new Date(NOW - 100 * 86_400_000).toISOString().slice(0, 10)
     const recent = new Date(NOW - 2 * 86_400_000).toISOString().slice(0, 10)
     await env.DB.batch([
-      env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, 0, 0.5, ?2)').bind(old, '{}'),
-      env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, 0, 0.5, ?2)').bind(recent, '{}'),
+      env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row, exposures) VALUES (?1, 0, 0.5, ?2, ?3)').bind(
+        old,
+        '{}',
+        '[["hero-copy","A",["purchase"]]]',
+      ),
+      env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row, exposures) VALUES (?1, 0, 0.5, ?2, ?3)').bind(
+        recent,
+        '{}',
+        '[["hero-copy","B",[]]]',
+      ),
     ])
     await env.RULES.put('ruleset', JSON.stringify({ ...RULESET_DOC, settings: { retentionDays: 30 } }))
     forgetRuleset(env.RULES)
     await runRetention(directEnv, NOW, () => {})
-    expect((await stored()).map((r) => r.day)).toEqual([recent])
+    expect((await stored()).map((r) => [r.day, r.exposures])).toEqual([[recent, '[["hero-copy","B",[]]]']])
     expect((await readSample(env.DB, 7, NOW)).rows).toHaveLength(1)
+    // The experiment part goes with its row: only the recent one is read for proposed segments.
+    expect(await readExposedSample(env.DB, 'hero-copy', 200, NOW)).toEqual([{ day: recent, row: {}, arm: 'B', goals: [] }])
   })
 })
