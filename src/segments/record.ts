@@ -4,7 +4,16 @@ import { identityOf } from '../identity/state'
 import { aggregate } from '../measure/aggregate'
 import type { CompiledRuleset } from '../rules/compile'
 import { logError } from '../util/log'
-import { OfferedToday, sampleDay, sampleEntry, sampleExposuresOf, sampleKind, sampleRowOf, SAMPLE_DAILY_CAP } from './sample'
+import {
+  OfferedToday,
+  progressOf,
+  SAMPLE_DAILY_CAP,
+  sampleDay,
+  sampleEntry,
+  sampleExposuresOf,
+  sampleKind,
+  sampleRowOf,
+} from './sample'
 
 /** Who this isolate has offered today (in memory only). */
 const offered = new OfferedToday()
@@ -24,7 +33,8 @@ export function runningExperiments(ruleset: CompiledRuleset): ReadonlySet<string
 
 /**
  * Offers this view's visitor to the segment sample (analytics consent, a known visitor, not a
- * bot; once per isolate and day). No I/O of its own: the row joins the isolate's aggregate
+ * bot; once per isolate and day, and again when the visitor's experiments progressed since, with
+ * the same slot and priority so the later state replaces the earlier one). No I/O of its own: the row joins the isolate's aggregate
  * buffer (`sample` kind), which is flushed in the background with the rest of measurement.
  * `state` is the visitor state of this request: its measurement memory (updated by
  * `recordPageView` just before) gives the row's experiments, arms and goals converted on.
@@ -45,10 +55,13 @@ export function offerSample(
       ruleset.categories.map((c) => c.id),
       now,
     )
-    if (row === undefined || !offered.first(id, now)) return
+    if (row === undefined) return
     const memos = state === undefined ? undefined : identityOf(state)?.record?.memos
     const exposures = memos === undefined ? [] : sampleExposuresOf(memos, runningExperiments(ruleset))
-    aggregate(env, waitUntil, sampleKind, sampleDay(sampleEntry(row, now, Math.random, SAMPLE_DAILY_CAP, exposures)))
+    // Once per isolate and day, and again (same slot and priority) when the experiments progressed.
+    const ticket = offered.offer(id, now, progressOf(exposures))
+    if (ticket === undefined) return
+    aggregate(env, waitUntil, sampleKind, sampleDay(sampleEntry(row, now, Math.random, SAMPLE_DAILY_CAP, exposures, ticket)))
   } catch (err) {
     logError('segments_sample_failed', err)
   }

@@ -104,23 +104,61 @@ function idHash(id: string): number {
   return h >>> 0
 }
 
-/** Remembers who was offered today in this isolate, so a visitor's many views count once. */
+/** A visitor's place in today's sample: the slot and priority drawn at the first offer. */
+export interface SampleTicket {
+  slot: number
+  priority: number
+}
+
+/**
+ * Remembers who was offered today in this isolate (a hash of the id → the slot and priority drawn,
+ * and how far the visitor's experiments had got), so a visitor's many views count once. A later
+ * view whose experiments progressed (a new exposure, a goal converted on) is offered again with
+ * the same slot and priority: it replaces the earlier state of the same visitor, not another
+ * visitor, and a visitor sampled before converting is updated when a later view in this isolate
+ * knows the conversion.
+ */
 export class OfferedToday {
   private day = ''
-  private seen = new Set<number>()
+  private seen = new Map<number, SampleTicket & { progress: number }>()
 
-  /** True the first time `visitorId` is offered on `now`'s UTC day. */
-  first(visitorId: string, now: number): boolean {
+  /**
+   * The ticket to offer `visitorId` with now: a fresh one the first time on `now`'s UTC day, the
+   * same one again when `progress` grew since, undefined otherwise (nothing to offer).
+   */
+  offer(
+    visitorId: string,
+    now: number,
+    progress = 0,
+    random: () => number = Math.random,
+    cap = SAMPLE_DAILY_CAP,
+  ): SampleTicket | undefined {
     const day = utcDay(now)
     if (day !== this.day) {
       this.day = day
       this.seen.clear()
     }
     const h = idHash(visitorId)
-    if (this.seen.has(h)) return false
-    if (this.seen.size < SEEN_CAP) this.seen.add(h)
-    return true
+    const had = this.seen.get(h)
+    if (had !== undefined) {
+      if (progress <= had.progress) return undefined
+      had.progress = progress
+      return { slot: had.slot, priority: had.priority }
+    }
+    const ticket = { slot: Math.floor(random() * cap), priority: random() }
+    if (this.seen.size < SEEN_CAP) this.seen.set(h, { ...ticket, progress })
+    return ticket
   }
+
+  /** True the first time `visitorId` is offered on `now`'s UTC day. */
+  first(visitorId: string, now: number): boolean {
+    return this.offer(visitorId, now) !== undefined
+  }
+}
+
+/** How far a visitor's experiments have got: exposures plus goals converted on (grows, never shrinks in a day). */
+export function progressOf(exposures: readonly SampleExposure[]): number {
+  return exposures.reduce((n, e) => n + 1 + e[2].length, 0)
 }
 
 /** A candidate entry for `row` on `now`'s day: a random slot and priority. */
@@ -130,8 +168,23 @@ export function sampleEntry(
   random: () => number = Math.random,
   cap = SAMPLE_DAILY_CAP,
   exposures: SampleExposure[] = [],
+  ticket?: SampleTicket,
 ): SampleEntry {
-  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row, exposures }
+  const t = ticket ?? { slot: Math.floor(random() * cap), priority: random() }
+  return { day: utcDay(now), slot: t.slot, priority: t.priority, row, exposures }
+}
+
+const pageViews = (e: SampleEntry): number => {
+  const v = e.row['behavior.pageViews']
+  return typeof v === 'number' ? v : 0
+}
+
+/**
+ * Whether `e` takes the slot from `had`: a lower priority (another visitor), or the same priority
+ * (the same visitor, offered again) with more page views, i.e. a later state of that visitor.
+ */
+function wins(e: SampleEntry, had: SampleEntry): boolean {
+  return e.priority < had.priority || (e.priority === had.priority && pageViews(e) > pageViews(had))
 }
 
 const MAX_ROW_KEYS = 80
@@ -179,7 +232,7 @@ function mergeDays(a: readonly SampleEntry[], b: readonly SampleEntry[]): Sample
   const bySlot = new Map<number, SampleEntry>()
   for (const e of [...a, ...b]) {
     const had = bySlot.get(e.slot)
-    if (had === undefined || e.priority < had.priority) bySlot.set(e.slot, e)
+    if (had === undefined || wins(e, had)) bySlot.set(e.slot, e)
   }
   const sorted = [...bySlot.values()].sort((x, y) => x.priority - y.priority)
   const out: SampleEntry[] = []
@@ -223,14 +276,17 @@ function parseEntry(v: unknown, day: string): SampleEntry | undefined {
 }
 
 // One statement per day and flush: every candidate from the JSON array; a slot takes a
-// candidate only when it is empty or holds a higher priority. `WHERE true` lets SQLite parse
+// candidate only when it is empty or holds a higher priority, or the same priority (the same
+// visitor offered again) with fewer page views (an earlier state). `WHERE true` lets SQLite parse
 // the upsert after a SELECT.
 const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row, exposures)
   SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row'),
     json_extract(value, '$.exposures')
   FROM json_each(?2) WHERE true
   ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row, exposures = excluded.exposures
-  WHERE excluded.priority < segment_sample.priority`
+  WHERE excluded.priority < segment_sample.priority
+    OR (excluded.priority = segment_sample.priority
+      AND coalesce(json_extract(excluded.row, '$."behavior.pageViews"'), 0) > coalesce(json_extract(segment_sample.row, '$."behavior.pageViews"'), 0))`
 
 /** The `sample` aggregate kind: per day, the candidates that may win a slot (one UPSERT per day). */
 export const sampleKind: AggregateKind<SampleDay> = {

@@ -93,6 +93,34 @@ describe('aggregation before storage', () => {
     expect(offered.first('a', NOW + 86_400_000)).toBe(true)
   })
 
+  it('offers a visitor again, in the same slot with the same priority, when its experiments progressed', () => {
+    const offered = new OfferedToday()
+    const t1 = offered.offer('a', NOW, 1)
+    expect(t1).toBeDefined()
+    expect(offered.offer('a', NOW + 1000, 1)).toBeUndefined() // nothing new
+    expect(offered.offer('a', NOW + 2000, 2)).toEqual(t1) // converted since: same ticket
+    expect(offered.offer('a', NOW + 3000, 2)).toBeUndefined()
+    expect(offered.offer('b', NOW, 5)).not.toEqual(t1)
+  })
+
+  it('a later state of the same visitor replaces the earlier one, in the buffer and in D1, never the reverse', async () => {
+    const ticket = { slot: 7, priority: 0.25 }
+    const at = (pv: number, goals: string[]) =>
+      sampleEntry({ 'behavior.pageViews': pv }, NOW, Math.random, 2000, [['hero-copy', 'A', goals]], ticket)
+    // In the isolate's buffer: the later state (more page views) wins whatever the order.
+    const merged = sampleKind.merge(sampleKind.merge(undefined, sampleDay(at(5, ['purchase']))), sampleDay(at(3, [])))
+    expect(merged.entries.map((e) => e.exposures)).toEqual([[['hero-copy', 'A', ['purchase']]]])
+    // In D1, across flushes: earlier state, later state, then a late-delivered earlier one.
+    for (const e of [at(3, []), at(5, ['purchase']), at(4, [])]) await sampleKind.upsert(env.DB, sampleDay(e)).run()
+    expect((await stored()).map((r) => [r.row, r.exposures])).toEqual([
+      ['{"behavior.pageViews":5}', '[["hero-copy","A",["purchase"]]]'],
+    ])
+    // Another visitor with a lower priority still takes the slot.
+    const other = sampleEntry({ 'behavior.pageViews': 1 }, NOW, Math.random, 2000, [], { slot: 7, priority: 0.1 })
+    await sampleKind.upsert(env.DB, sampleDay(other)).run()
+    expect((await stored()).map((r) => r.row)).toEqual(['{"behavior.pageViews":1}'])
+  })
+
   it('caps rows per day, and samples the whole day rather than its first hours', async () => {
     // 20 flush windows of 500 visitors each through the kind's merge (as the isolate buffer does),
     // then its one UPSERT per window, with 200 slots a day.
@@ -174,6 +202,49 @@ describe('aggregation before storage', () => {
     expect(['control', 'bold']).toContain(arm)
     expect(JSON.parse(rows[0]?.exposures ?? '')).toEqual([['hero-copy', arm, []]])
     for (const v of secrets) expect(rows[0]?.exposures).not.toContain(v)
+  })
+
+  it('a visitor who converts after being sampled is updated by a later page view (same isolate)', async () => {
+    await env.RULES.put('ruleset', JSON.stringify({ ...RULESET_DOC, settings: { holdoutPercent: 0 } }))
+    forgetRuleset(env.RULES)
+    const ctx = createExecutionContext()
+    const view = async (path: string, cookie: string) => {
+      const res = await worker.fetch(
+        new Request(`https://shop.example${path}`, { headers: { 'user-agent': DESKTOP_UA, cookie }, cf: BERLIN_CF }),
+        directEnv,
+        ctx,
+      )
+      await res.text()
+      const set = res.headers.getSetCookie().find((c) => c.startsWith('veneer_visitor='))
+      return set === undefined ? cookie : (set.split(';')[0] ?? '')
+    }
+    let cookie = await view('/', '')
+    await flushAggregates(directEnv)
+    const first = await stored()
+    expect(first).toHaveLength(1)
+    expect(JSON.parse(first[0]?.exposures ?? '')[0][2]).toEqual([])
+    const ev = await worker.fetch(
+      new Request('https://shop.example/__veneer/events', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+        body: JSON.stringify({ type: 'purchase', value: 20 }),
+      }),
+      directEnv,
+      ctx,
+    )
+    expect(ev.status).toBeLessThan(300)
+    cookie =
+      ev.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('veneer_visitor='))
+        ?.split(';')[0] ?? cookie
+    cookie = await view('/', cookie)
+    await flushAggregates(directEnv)
+    await waitOnExecutionContext(ctx)
+    const after = await stored()
+    // Still one row for the visitor, in the same slot, now with the conversion.
+    expect(after.map((r) => r.slot)).toEqual(first.map((r) => r.slot))
+    expect(JSON.parse(after[0]?.exposures ?? '')[0][2]).toEqual(['purchase'])
   })
 
   it('nothing is sampled without analytics consent (Sec-GPC: 1 refuses it)', async () => {
