@@ -1,14 +1,16 @@
-// `node bench/segments.mjs [--rows 2000] [--k 4]`: CPU time of segment discovery with `--k auto`
+// `node bench/segments.mjs [--rows 2000] [--k 4] [--repeats 5] [--out f.json]`: CPU time of segment discovery with `--k auto`
 // (SPEC 15, issue 14) on a planted sample: the CLI path (full silhouette, 4 restarts) and the
 // bounded in-request path (api/segments/discover and the dashboard), with the work each did
 // (distance computations) and how well each recovered the planted clusters (ARI).
+import { writeFileSync } from 'node:fs'
 import { cpuUsage } from 'node:process'
 import { loadTs } from '../scripts/load-ts.mjs'
 
 const args = process.argv.slice(2)
 const ROWS = args.includes('--rows') ? Number(args[args.indexOf('--rows') + 1]) : 2000
 const K = args.includes('--k') ? Number(args[args.indexOf('--k') + 1]) : 4
-const REPEATS = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 3
+const REPEATS = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 5
+const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : undefined
 
 const planted = await loadTs('test/segments/planted.ts')
 const disc = await loadTs('src/segments/discover.ts')
@@ -37,4 +39,7 @@ for (const [name, opts] of modes) {
     work: r.work,
   }
 }
+out.node = process.version
+out.at = new Date().toISOString()
 console.log(JSON.stringify(out, null, 2))
+if (OUT !== undefined) writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`)

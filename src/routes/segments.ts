@@ -38,7 +38,7 @@ export async function discoverFromDb(
   if (db === undefined) return { ok: false, status: 503, error: 'no_db', details: 'no D1 database is bound as DB' }
   let sample: Awaited<ReturnType<typeof readSample>>
   try {
-    sample = await readSample(db, opts.days, opts.now)
+    sample = await readSample(db, opts.days, opts.now, REQUEST_DISCOVERY.maxRows)
   } catch (err) {
     logError('segments_sample_read_failed', err)
     return {
@@ -49,7 +49,9 @@ export async function discoverFromDb(
     }
   }
   try {
-    return { ok: true, result: discover(sample, { k: opts.k, assign: opts.assign, asOf: opts.now, ...REQUEST_DISCOVERY }) }
+    const result = discover(sample, { k: opts.k, assign: opts.assign, asOf: opts.now, ...REQUEST_DISCOVERY })
+    // D1 chose the subsample (the lowest slots of each day): say how many rows the days hold.
+    return { ok: true, result: sample.total > result.rows ? { ...result, sampledFrom: sample.total } : result }
   } catch (err) {
     if (err instanceof SampleError) return { ok: false, status: 422, error: 'sample_unusable', details: err.message }
     throw err
@@ -220,6 +222,22 @@ export const segmentsApi = new Hono<{ Bindings: Env }>()
     // k = auto over the stored sample is the latest discovery (its clusters are the proposed segments).
     if (k === 'auto') backgroundRunner(c)(writeLatestDiscovery(c.env, days, out.result, now))
     return c.json(out.result)
+  })
+  .get('/api/segments/sample', async function sampleRoute(c) {
+    // The stored sample itself (no ids), for `veneer segments discover --remote`, which clusters
+    // it on the operator's machine with the command line's full settings.
+    c.header('cache-control', 'no-store')
+    const days = parseDays(c.req.query('days'))
+    if (days === undefined) return jsonError(c, 400, 'invalid_days', 'days is a whole number from 1 to 366')
+    const db = c.env.DB
+    if (db === undefined) return jsonError(c, 503, 'no_db', 'no D1 database is bound as DB')
+    try {
+      const sample = await readSample(db, days)
+      return c.json({ days, features: sample.features.map((f) => f.name), rows: sample.rows })
+    } catch (err) {
+      logError('segments_sample_read_failed', err)
+      return jsonError(c, 503, 'sample_unavailable', 'the sample could not be read (are the migrations applied?)')
+    }
   })
   .get('/api/opportunities/:experimentId', async function opportunitiesRoute(c) {
     c.header('cache-control', 'no-store')

@@ -333,13 +333,33 @@ export const MAX_READ_ROWS = SAMPLE_DAILY_CAP * 31
 /**
  * The stored sample of the last `days` UTC days as a `Sample`: numeric columns by attribute, and
  * one-hot columns (`device.type=mobile`, `geo.continent=EU`) for each string value seen.
+ *
+ * With `limit`, at most that many rows, the lowest slots of every day: slots are drawn uniformly at
+ * random, so these are a uniform subsample of each day's rows, spread evenly over the days, and
+ * chosen by D1, not parsed by the Worker (a request's work stays bounded). `total` is then the
+ * number of rows the days hold.
  */
-export async function readSample(db: D1Database, days: number, now: number = Date.now()): Promise<Sample> {
+export async function readSample(
+  db: D1Database,
+  days: number,
+  now: number = Date.now(),
+  limit?: number,
+): Promise<Sample & { total: number }> {
   const from = utcDay(now - (days - 1) * DAY_MS)
-  const { results } = await db
-    .prepare('SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY day, slot LIMIT ?2')
-    .bind(from, MAX_READ_ROWS)
-    .all<{ row: unknown }>()
+  const bounded = limit !== undefined && limit < MAX_READ_ROWS
+  const [{ results }, count] = await Promise.all([
+    db
+      .prepare(
+        bounded
+          ? 'SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY slot, day LIMIT ?2'
+          : 'SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY day, slot LIMIT ?2',
+      )
+      .bind(from, bounded ? limit : MAX_READ_ROWS)
+      .all<{ row: unknown }>(),
+    bounded
+      ? db.prepare('SELECT count(*) AS n FROM segment_sample WHERE day >= ?1').bind(from).first<{ n: unknown }>()
+      : Promise.resolve(null),
+  ])
   const parsed: SampleRow[] = []
   for (const r of results) {
     if (typeof r.row !== 'string') continue
@@ -350,7 +370,8 @@ export async function readSample(db: D1Database, days: number, now: number = Dat
       // A row that does not parse is skipped: the sample is best effort.
     }
   }
-  return sampleFromRows(parsed)
+  const total = count === null ? parsed.length : Math.max(parsed.length, Number(count.n) || 0)
+  return { ...sampleFromRows(parsed), total }
 }
 
 /** Builds the numeric matrix from stored rows (exported for tests). */

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adjustedRandIndex, plantedSample, toCsv } from '../segments/planted'
+import { segmentsCommands } from '../../src/segments/cli'
+import { adjustedRandIndex, PLANTED_HEADER, plantedSample, toCsv } from '../segments/planted'
 import { root } from './admin-harness'
 
 const bin = join(root, 'bin', 'veneer.mjs')
@@ -62,5 +63,37 @@ describe('veneer segments discover <sample.csv> (the real binary)', () => {
     expect((await veneer(['segments', 'discover', 'nope.csv'])).code).toBe(2)
     expect((await veneer(['segments', 'discover', 'bad.csv', '--k', 'lots'])).code).toBe(1)
     expect((await veneer(['segments', 'cluster'])).code).toBe(1)
+  })
+})
+
+describe('veneer segments discover --remote', () => {
+  it('downloads the stored sample (GET api/segments/sample) and clusters all of it here, with the full settings', async () => {
+    const planted = plantedSample(4, 2500, 31)
+    const asked: string[] = []
+    const fakeFetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
+      asked.push(`${String(input)} ${new Headers(init?.headers).get('authorization')}`)
+      return Response.json({ days: 7, features: PLANTED_HEADER.slice(1), rows: planted.rows })
+    }) as typeof fetch
+    let out = ''
+    let err = ''
+    const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) }
+    const cmd = segmentsCommands({ fetch: fakeFetch, env: { VENEER_ADMIN_TOKEN: 'tok', VENEER_URL: 'https://shop.example' } })
+    const code = await cmd.segments.run(['discover'], { remote: true, json: true, assign: true, days: '14' }, io)
+    expect(err).toBe('')
+    expect(code).toBe(0)
+    expect(asked).toEqual(['https://shop.example/__veneer/api/segments/sample?days=14 Bearer tok'])
+    const r = JSON.parse(out) as { k: number; rows: number; sampledFrom?: number; assignments: number[] }
+    expect(r.k).toBe(4)
+    expect(r.rows).toBe(2500)
+    expect(r.sampledFrom).toBeUndefined()
+    expect(adjustedRandIndex(planted.labels, r.assignments)).toBeGreaterThanOrEqual(0.9)
+    // A body that is not a sample is an I/O failure (exit 2), not a crash.
+    const bad = segmentsCommands({
+      fetch: (async () => Response.json({ rows: 'x' })) as unknown as typeof fetch,
+      env: { VENEER_ADMIN_TOKEN: 't' },
+    })
+    err = ''
+    expect(await bad.segments.run(['discover'], { remote: true }, io)).toBe(2)
+    expect(err).toContain('not a sample')
   })
 })

@@ -95,6 +95,21 @@ describe('GET api/segments/discover', () => {
   })
 })
 
+describe('GET api/segments/sample', () => {
+  it('returns the stored sample (features and numbers, no ids) to the admin only', async () => {
+    await storePlanted(3, 300)
+    expect((await get('/__veneer/api/segments/sample', {})).status).toBe(401)
+    expect((await get('/__veneer/api/segments/sample?days=0')).status).toBe(400)
+    const { status, body } = await get('/__veneer/api/segments/sample?days=7')
+    expect(status).toBe(200)
+    const r = body as { features: string[]; rows: number[][] }
+    expect(r.features).toContain('behavior.pageViews')
+    expect(r.features).toContain('device.type=mobile')
+    expect(r.rows).toHaveLength(300)
+    for (const row of r.rows) expect(row).toHaveLength(r.features.length)
+  })
+})
+
 describe('the daily scheduled discovery', () => {
   async function scheduled(cron: string): Promise<void> {
     const ctx = createExecutionContext()

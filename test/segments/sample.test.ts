@@ -143,6 +143,29 @@ describe('aggregation before storage', () => {
     expect(late).toBeLessThan(0.62)
   })
 
+  it('a bounded read takes the lowest slots of every day: a uniform subsample spread over the days', async () => {
+    const rand = seededRandom(9)
+    const days = ['2026-05-30', '2026-05-31', '2026-06-01']
+    const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, 0.5, ?3)')
+    const writes: D1PreparedStatement[] = []
+    days.forEach((day, d) => {
+      // 600 visitors kept that day, in random distinct slots of 2,000.
+      const slots = Array.from({ length: 2000 }, (_, i) => i)
+      for (let i = 0; i < 600; i++) {
+        const j = i + Math.floor(rand() * (2000 - i))
+        ;[slots[i], slots[j]] = [slots[j] as number, slots[i] as number]
+        writes.push(stmt.bind(day, slots[i] as number, JSON.stringify({ 'behavior.pageViews': d })))
+      }
+    })
+    for (let i = 0; i < writes.length; i += 500) await env.DB.batch(writes.slice(i, i + 500))
+    const s = await readSample(env.DB, 3, NOW, 300)
+    expect(s.rows).toHaveLength(300)
+    expect(s.total).toBe(1800)
+    const perDay = [0, 1, 2].map((d) => s.rows.filter((r) => r[0] === d).length)
+    for (const n of perDay) expect(n).toBeGreaterThan(70)
+    expect((await readSample(env.DB, 3, NOW)).rows).toHaveLength(1800)
+  })
+
   it('rows from the queue are checked before they are stored', async () => {
     const entry = { slot: 3, priority: 0.5, row: { 'behavior.pageViews': 2, 'device.type': 'mobile' } }
     const good = { day: '2026-06-01', entries: [entry] }
