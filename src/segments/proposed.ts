@@ -76,21 +76,32 @@ export function compileProposed(p: ProposedSegment): (ctx: Record<string, unknow
   return pred
 }
 
-/** The sampled visitors of the last `days` UTC days that were exposed to `experiment`. */
+/**
+ * Sampled visitors one estimate reads at most: the work of a request is rows × proposed segments
+ * condition evaluations, so it is capped (10 full days of the sample).
+ */
+export const MAX_PROPOSED_ROWS = 20_000
+
+/**
+ * The sampled visitors of the last `days` UTC days that were exposed to `experiment`: at most
+ * `limit`, the lowest slots of every day (slots are random, so a uniform subsample spread over
+ * the days, as `readSample` does).
+ */
 export async function readExposedSample(
   db: D1Database,
   experiment: string,
   days: number,
   now: number = Date.now(),
+  limit: number = MAX_PROPOSED_ROWS,
 ): Promise<ExposedRow[]> {
   const from = new Date(now - (days - 1) * 86_400_000).toISOString().slice(0, 10)
   const { results } = await db
     .prepare(
       `SELECT day, row, exposures FROM segment_sample
        WHERE day >= ?1 AND EXISTS (SELECT 1 FROM json_each(segment_sample.exposures) WHERE json_extract(value, '$[0]') = ?2)
-       ORDER BY day, slot LIMIT ?3`,
+       ORDER BY slot, day LIMIT ?3`,
     )
-    .bind(from, experiment, MAX_READ_ROWS)
+    .bind(from, experiment, Math.min(limit, MAX_READ_ROWS))
     .all<{ day: unknown; row: unknown; exposures: unknown }>()
   const out: ExposedRow[] = []
   for (const r of results) {

@@ -31,7 +31,7 @@ describe('discovery inside a request (REQUEST_DISCOVERY) is bounded by the work 
     const bound = requestWorkBound(1_000_000)
     // The bound is a constant: 2 starts × 26 passes over 1,000 rows for k = 2…8, and 7 silhouettes on 300 rows.
     expect(bound).toBe(requestWorkBound(1000))
-    expect(bound).toBeLessThan(2_500_000)
+    expect(bound).toBe(2_147_950)
     const works: number[] = []
     for (const n of [3000, 20_000]) {
       const planted = plantedSample(4, n, 40)

@@ -4,7 +4,13 @@ import type { ExposureMemo } from '../../src/measure/memory'
 import { forgetRuleset } from '../../src/rules/store'
 import { seededRandom } from '../../src/segments/cluster'
 import { findOpportunities } from '../../src/segments/opportunities'
-import { type ExposedRow, proposedCounts, unsampledAttributes } from '../../src/segments/proposed'
+import {
+  type ExposedRow,
+  MAX_PROPOSED_ROWS,
+  proposedCounts,
+  readExposedSample,
+  unsampledAttributes,
+} from '../../src/segments/proposed'
 import { MAX_SAMPLE_EXPOSURES, type SampleRow, sampleExposuresOf } from '../../src/segments/sample'
 import worker from '../../src/worker'
 import { env } from '../measure/helpers'
@@ -269,6 +275,15 @@ describe('GET api/opportunities/:experimentId with proposed segments', () => {
     const many = Array.from({ length: 5 }, () => `when=${encodeURIComponent(JSON.stringify(HEAVY))}`).join('&')
     expect((await get(`/__veneer/api/opportunities/hero-copy?${many}`)).status).toBe(400)
     expect((await get('/__veneer/api/opportunities/hero-copy?days=0')).status).toBe(400)
+  })
+
+  it('reads at most MAX_PROPOSED_ROWS exposed rows, the lowest slots of every day', async () => {
+    expect(MAX_PROPOSED_ROWS).toBe(20_000)
+    const rows = await readExposedSample(env.DB, 'hero-copy', 7, Date.now(), 600)
+    expect(rows).toHaveLength(600)
+    for (const day of recent) expect(rows.filter((r) => r.day === day).length).toBe(200)
+    expect(await readExposedSample(env.DB, 'other-test', 7, Date.now(), 10)).toHaveLength(10)
+    expect(await readExposedSample(env.DB, 'no-such-test', 7)).toEqual([])
   })
 
   it('sample rows older than the days asked for are not read', async () => {
