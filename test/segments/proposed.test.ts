@@ -1,6 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app'
+import type { Env } from '../../src/env'
+import { flushAggregates } from '../../src/measure/aggregate'
 import type { ExposureMemo } from '../../src/measure/memory'
+import type { RulesetInput } from '../../src/rules/schema'
 import { forgetRuleset } from '../../src/rules/store'
 import { seededRandom } from '../../src/segments/cluster'
 import { findOpportunities } from '../../src/segments/opportunities'
@@ -13,6 +17,7 @@ import {
 } from '../../src/segments/proposed'
 import { MAX_SAMPLE_EXPOSURES, type SampleRow, sampleExposuresOf } from '../../src/segments/sample'
 import worker from '../../src/worker'
+import { CF, origin, PAGE, rulesKv, UA } from '../helpers'
 import { env } from '../measure/helpers'
 
 /**
@@ -290,5 +295,97 @@ describe('GET api/opportunities/:experimentId with proposed segments', () => {
     const q = `days=1&when=${encodeURIComponent(JSON.stringify(HEAVY))}`
     const r = (await get(`/__veneer/api/opportunities/hero-copy?${q}`)).body as unknown as Report
     expect(r.proposed.sampleRows).toBe(2000)
+  })
+})
+
+describe('end to end: real page views, events and measurement, then opportunities for a proposed segment', () => {
+  it('lists the segment where the other arm wins, from the sample the Worker kept, before it is published', async () => {
+    const DOC: RulesetInput = {
+      version: 'prop-e2e-1',
+      settings: { holdoutPercent: 0 },
+      placements: [
+        {
+          id: 'hero',
+          paths: ['/*'],
+          selector: '#hero h1',
+          variants: [{ id: 'bold', ops: [{ op: 'setText', value: 'Bold' }] }],
+          rules: [{ experiment: { id: 'hero-copy', split: { control: 50, bold: 50 } } }],
+        },
+      ],
+      goals: [{ id: 'purchase', event: 'purchase' }],
+    }
+    await env.DB.batch(['segment_sample', 'stats_daily'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+    const kv = await rulesKv(DOC)
+    await env.RULES.delete('segments:latest')
+    const app = createApp({ fetchOrigin: origin(PAGE).fetchOrigin })
+    const pending: Promise<unknown>[] = []
+    const ctx = {
+      waitUntil: (p: Promise<unknown>) => pending.push(p),
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext
+    const testEnv: Env = { ...(env as Env), EVENTS: undefined, RULES: kv, ORIGIN_URL: 'https://origin.example' }
+    // Truth: desktop (70%) buys more with "bold" (40% against 10%); mobile buys more with
+    // "control" (50% against 10%). Overall "bold" wins (31% against 22%).
+    const rates = { desktop: { control: 0.1, bold: 0.4 }, mobile: { control: 0.5, bold: 0.1 } }
+    const rand = seededRandom(12)
+    const view = async (cookie: string, ua: string) => {
+      const res = await app.fetch(
+        new Request('https://shop.example/', { headers: { cookie, 'user-agent': ua }, cf: CF.berlin } as RequestInit),
+        testEnv,
+        ctx,
+      )
+      const body = await res.text()
+      const set = res.headers.getSetCookie().find((c) => c.startsWith('veneer_visitor='))
+      return {
+        cookie: set === undefined ? cookie : (set.split(';')[0] ?? ''),
+        arm: body.includes('<h1>Bold</h1>') ? 'bold' : 'control',
+      }
+    }
+    for (let v = 0; v < 500; v++) {
+      const device = rand() < 0.3 ? 'mobile' : 'desktop'
+      const ua = device === 'mobile' ? UA.iphone : UA.desktopChrome
+      const first = await view('', ua)
+      if (rand() < rates[device][first.arm as 'control' | 'bold']) {
+        const ev = await app.fetch(
+          new Request('https://shop.example/__veneer/events', {
+            method: 'POST',
+            headers: {
+              cookie: first.cookie,
+              'content-type': 'application/json',
+              'sec-fetch-site': 'same-origin',
+              'user-agent': ua,
+            },
+            body: JSON.stringify({ type: 'purchase' }),
+          }),
+          testEnv,
+          ctx,
+        )
+        const cookie =
+          ev.headers
+            .getSetCookie()
+            .find((c) => c.startsWith('veneer_visitor='))
+            ?.split(';')[0] ?? first.cookie
+        await view(cookie, ua) // the next page: the sampled row learns of the purchase
+      }
+    }
+    await flushAggregates(testEnv)
+    await Promise.all(pending)
+    const sampled = await env.DB.prepare('SELECT count(*) AS n FROM segment_sample').first<{ n: number }>()
+    // 500 visitors in 2,000 random slots, and per flush the isolate sends the 150 lowest priorities
+    // (MAX_DAY_ENTRIES: made for days with far more visitors than slots): a few hundred rows.
+    expect(sampled?.n).toBeGreaterThan(150)
+    const q = `when=${encodeURIComponent(JSON.stringify(MOBILE))}&when=${encodeURIComponent(JSON.stringify({ 'device.type': 'desktop' }))}`
+    const res = await app.fetch(
+      new Request(`https://shop.example/__veneer/api/opportunities/hero-copy?${q}`, { headers: AUTH }),
+      testEnv,
+      ctx,
+    )
+    expect(res.status).toBe(200)
+    const r = (await res.json()) as Report
+    expect(r.winner).toBe('bold')
+    expect(r.opportunities.map((o) => [o.segment, o.arm, o.basis])).toEqual([['when-1', 'control', 'sample']])
+    expect(r.segments.find((s) => s.id === 'when-2')?.source).toBe('proposed')
+    expect(r.proposed.sampleRows).toBe(sampled?.n)
   })
 })
