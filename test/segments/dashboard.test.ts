@@ -238,5 +238,18 @@ describe('dashboard: opportunities', () => {
     expect(html).toContain('estimate on the sample (n = 400)')
     expect(html).toContain('the clusters of the discovery of 2026-11-30 03:17 UTC')
     expect(html).toContain('1200 sampled visitors exposed to this test')
+
+    // A condition typed in the form is estimated beside the clusters (its own row, `when-1`).
+    const typed = await (
+      await get(cookie, `${ADMIN}/opportunities/hero-copy?when=${encodeURIComponent('{"behavior.purchases":{"$lt":1}}')}`)
+    ).text()
+    expect(typed).toContain('data-testid="segment-when-1"')
+    expect(typed).toContain('data-testid="segment-cluster-0"')
+    // One it cannot estimate is refused with the reason, and shown back escaped.
+    const bad = await get(cookie, `${ADMIN}/opportunities/hero-copy?when=${encodeURIComponent('{"profile.tier":"<b>x</b>"}')}`)
+    expect(bad.status).toBe(400)
+    const badHtml = await bad.text()
+    expect(badHtml).toContain('does not record profile.tier')
+    expect(badHtml).not.toContain('<b>x</b>')
   })
 })

@@ -9,6 +9,7 @@ import {
   discoverFromDb,
   opportunitiesFromDb,
   parseDays,
+  parseWhenParams,
   proposedFromLatest,
 } from '../../routes/segments'
 import { readLatestDiscovery, writeLatestDiscovery } from '../../segments/latest'
@@ -129,11 +130,28 @@ export const segmentsDashboard = new Hono<{ Bindings: Env }>()
         />,
         400,
       )
+    // A condition typed in the page's form (`when`) is estimated on the sample beside the clusters.
+    const typed = (c.req.query('when') ?? '').trim()
+    const passed = typed === '' ? [] : parseWhenParams([typed])
+    if (typeof passed === 'string')
+      return c.html(
+        <OpportunitiesPage
+          experiment={id}
+          when={typed}
+          outcome={{
+            ok: false,
+            status: 400,
+            error: 'invalid_condition',
+            details: `The condition cannot be estimated: ${passed}`,
+          }}
+        />,
+        400,
+      )
     const latest = await readLatestDiscovery(c.env.RULES)
     const outcome = await opportunitiesFromDb(c.env.DB, id, goal, {
-      segments: proposedFromLatest(latest),
+      segments: [...proposedFromLatest(latest), ...passed],
       discoveredAt: latest?.at ?? null,
       days: DEFAULT_DAYS,
     })
-    return c.html(<OpportunitiesPage experiment={id} outcome={outcome} />, outcome.ok ? 200 : outcome.status)
+    return c.html(<OpportunitiesPage experiment={id} when={typed} outcome={outcome} />, outcome.ok ? 200 : outcome.status)
   })

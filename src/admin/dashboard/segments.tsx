@@ -154,14 +154,41 @@ function SegmentRow({ s, arms, winner }: { s: SegmentResult; arms: string[]; win
   )
 }
 
+/** A condition to estimate on the sample (`?when=`), beside the discovered clusters. */
+function WhenForm({ when }: { when: string }) {
+  return (
+    <form method="get" class="card">
+      <label for="when">
+        Estimate a condition on the sample (JSON, on behavior.*, visitor.sessions, visitor.firstSeen, device.type, geo.continent)
+      </label>
+      <input type="text" id="when" name="when" value={when} placeholder='{"behavior.purchases": {"$gte": 2}}' />
+      <div class="actions">
+        <button type="submit" class="secondary">
+          Estimate
+        </button>
+      </div>
+    </form>
+  )
+}
+
 /** `GET admin/opportunities/:experimentId`: per-segment results and opportunities. */
-export function OpportunitiesPage({ experiment, outcome }: { experiment: string; outcome: OpportunitiesOutcome }) {
+export function OpportunitiesPage({
+  experiment,
+  outcome,
+  when = '',
+}: {
+  experiment: string
+  outcome: OpportunitiesOutcome
+  /** The condition typed in the form, shown back. */
+  when?: string
+}) {
   if (!outcome.ok)
     return (
       <Layout title={`Veneer: ${experiment} by segment`}>
         <Top title={`${experiment} by segment`} />
         <main>
           <p class="warn">{outcome.details}</p>
+          {outcome.error === 'invalid_condition' ? <WhenForm when={when} /> : null}
         </main>
       </Layout>
     )
@@ -224,6 +251,7 @@ export function OpportunitiesPage({ experiment, outcome }: { experiment: string;
             </table>
           )}
         </section>
+        <WhenForm when={when} />
         <section class="card">
           <h2>Results per segment</h2>
           <div class="scroll">
