@@ -5,6 +5,7 @@ import { checkGuardrails } from './measure/guardrails'
 import './measure/kinds' // registers the aggregator's row kinds
 import { runRetention } from './measure/retention'
 import { scheduledRecsBuild } from './recs/build'
+import { scheduledDiscovery } from './routes/segments'
 import { logError, logWarn } from './util/log'
 
 /** What a consumer uses of a `MessageBatch` (a part of a mixed batch is one of these). */
@@ -35,6 +36,9 @@ export const SCHEDULED_JOBS: Readonly<Record<string, ScheduledJob>> = {
   bandits: (controller, env, ctx) => runBanditUpdates(env, controller.scheduledTime, (p) => ctx.waitUntil(p)),
   recs: (controller, env) => scheduledRecsBuild(env, controller.scheduledTime), // at most hourly, whatever the crons
   guardrails: (controller, env) => checkGuardrails(env, { now: new Date(controller.scheduledTime) }),
+  // Segment discovery (SPEC 15) on the daily cron: the latest result the dashboard and opportunities read.
+  segments: (controller, env) =>
+    controller.cron === BANDIT_CRON ? Promise.resolve() : scheduledDiscovery(env, controller.scheduledTime),
 }
 
 export const DEFAULT_QUEUE_KIND = 'measure'

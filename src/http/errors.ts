@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'internal_error'
   | 'invalid_catalog'
+  | 'invalid_condition'
   | 'invalid_days'
   | 'invalid_event'
   | 'invalid_experiment_id'

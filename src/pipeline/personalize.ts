@@ -145,7 +145,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const { ctx, state, decision, qa } = decided
     // Measurement first: it updates the visitor's memory that the cookie then carries (SPEC 12).
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
-    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx)
+    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx, state)
     const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
     const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)

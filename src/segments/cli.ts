@@ -1,7 +1,7 @@
 // `veneer segments discover [sample.csv] [--k auto|N] [--json] [--assign]` (SPEC 15). Node side:
 // reads the file (or the sample from local D1, or asks a running Worker), runs `discover`, prints.
 import { discover, type DiscoverResult } from './discover'
-import { parseSampleCsv, SampleError } from './features'
+import { featureOf, parseSampleCsv, type Sample, SampleError } from './features'
 import { readSample } from './sample'
 
 /** Exit codes (SPEC 10). */
@@ -84,21 +84,34 @@ export function formatDiscover(r: DiscoverResult): string {
   return lines.join('\n')
 }
 
-async function remoteDiscover(
-  flags: Flags,
-  k: number | 'auto',
-  days: number,
-  assign: boolean,
-  deps: SegmentsDeps,
-): Promise<DiscoverResult> {
+/** The stored sample as `GET api/segments/sample` returns it, checked. */
+function remoteSample(body: unknown): Sample {
+  const o = body as { features?: unknown; rows?: unknown } | null
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.features) || !Array.isArray(o.rows))
+    throw new Failure(IO, 'api/segments/sample: not a sample ({ features, rows })')
+  const names = o.features
+  if (!names.every((n): n is string => typeof n === 'string')) throw new Failure(IO, 'api/segments/sample: bad feature names')
+  const rows: number[][] = []
+  for (const r of o.rows) {
+    if (!Array.isArray(r) || r.length !== names.length || !r.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new Failure(IO, 'api/segments/sample: a row is not one number per feature')
+    rows.push(r as number[])
+  }
+  return { features: names.map(featureOf), rows }
+}
+
+/**
+ * Without a file, `--remote`: downloads the stored sample from a running Worker (`GET
+ * api/segments/sample`, no ids) and clusters it here, with the command line's full settings (the
+ * Worker's own discovery is bounded for requests).
+ */
+async function remoteDiscover(flags: Flags, days: number, deps: SegmentsDeps): Promise<Sample> {
   const env = deps.env ?? {}
   const base = str(flags, 'url') ?? env.VENEER_URL ?? 'http://localhost:8787'
   const token = env.VENEER_ADMIN_TOKEN
   if (token === undefined || token === '') throw new Failure(INVALID, 'set VENEER_ADMIN_TOKEN to call the admin API')
-  const url = new URL('/__veneer/api/segments/discover', base)
-  url.searchParams.set('k', String(k))
+  const url = new URL('/__veneer/api/segments/sample', base)
   url.searchParams.set('days', String(days))
-  if (assign) url.searchParams.set('assign', '1')
   let res: Response
   try {
     res = await (deps.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${token}` } })
@@ -110,7 +123,7 @@ async function remoteDiscover(
     const details = typeof body === 'object' && body !== null && 'details' in body ? String(body.details) : res.statusText
     throw new Failure(res.status === 422 ? INVALID : IO, `${url.pathname}: ${res.status} ${details}`)
   }
-  return body as DiscoverResult
+  return remoteSample(body)
 }
 
 async function run(positionals: string[], flags: Flags, io: Io, deps: SegmentsDeps): Promise<number> {
@@ -141,7 +154,7 @@ async function run(positionals: string[], flags: Flags, io: Io, deps: SegmentsDe
       }
       result = discover(parseSampleCsv(text), options)
     } else if (flags.remote === true || (str(flags, 'url') !== undefined && flags.local !== true)) {
-      result = await remoteDiscover(flags, k, days, options.assign, deps)
+      result = discover(await remoteDiscover(flags, days, deps), options)
     } else {
       if (deps.withLocalDb === undefined) throw new Failure(IO, 'local D1 is not available here: pass a sample file')
       const sample = await deps.withLocalDb(flags, (db) => readSample(db, days))
@@ -193,7 +206,10 @@ export function segmentsCommands(deps: SegmentsDeps = {}) {
         },
         days: { type: 'string' as const, desc: 'without a file: days of stored sample to use (default 7)' },
         local: { type: 'boolean' as const, desc: 'without a file: read the sample from the `wrangler dev` local D1 (default)' },
-        remote: { type: 'boolean' as const, desc: 'without a file: ask a running Worker (GET api/segments/discover)' },
+        remote: {
+          type: 'boolean' as const,
+          desc: 'without a file: download the sample from a running Worker (GET api/segments/sample) and cluster it here',
+        },
         url: {
           type: 'string' as const,
           desc: 'the Worker for --remote (default $VENEER_URL or http://localhost:8787); token from $VENEER_ADMIN_TOKEN',

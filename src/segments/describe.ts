@@ -120,6 +120,8 @@ export function agreement(
   rows: readonly (readonly number[])[],
   inCluster: readonly boolean[],
   asOf: number,
+  /** The rows' contexts (rowContext), when the caller built them once for several conditions. */
+  contexts?: readonly Record<string, unknown>[],
 ): Agreement {
   const issues: RulesetIssue[] = []
   const pred = compileCondition(when, 'when', issues)
@@ -129,7 +131,7 @@ export function agreement(
   let fn = 0
   let agree = 0
   rows.forEach((row, i) => {
-    const m = pred(rowContext(features, row, asOf))
+    const m = pred(contexts?.[i] ?? rowContext(features, row, asOf))
     const c = inCluster[i] === true
     if (m && c) tp++
     else if (m) fp++

@@ -111,6 +111,19 @@ export function dayBefore(asOf: number, days: number): string {
   return new Date(midnight - days * DAY_MS).toISOString().slice(0, 10)
 }
 
+// The last few dates formatted: a sample has few distinct (asOf, days) pairs.
+const dayCache = new Map<string, string>()
+function cachedDayBefore(asOf: number, days: number): string {
+  const key = `${Math.floor(asOf / DAY_MS)}:${days}`
+  let s = dayCache.get(key)
+  if (s === undefined) {
+    if (dayCache.size > 4096) dayCache.clear()
+    s = `${dayBefore(asOf, days)}T00:00:00.000Z`
+    dayCache.set(key, s)
+  }
+  return s
+}
+
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.')
   let cur = target
@@ -144,7 +157,7 @@ export function rowContext(features: readonly Feature[], row: readonly number[],
         if (v >= 0.5) setPath(ctx, f.spec.attribute, f.spec.value)
         break
       case 'daysSince':
-        setPath(ctx, f.spec.attribute, `${dayBefore(asOf, Math.floor(v))}T00:00:00.000Z`)
+        setPath(ctx, f.spec.attribute, cachedDayBefore(asOf, Math.floor(v)))
         break
       case 'opaque':
         break

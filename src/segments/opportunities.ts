@@ -19,8 +19,22 @@ export interface SegmentCounts {
   source: 'existing' | 'proposed'
   /** For a proposed segment, its condition (it has no id in the ruleset yet). */
   when?: ConditionDoc
+  /**
+   * Where the counts come from: `exposure` (default), the segments matched at exposure in
+   * `stats_daily`; `sample`, a proposed condition evaluated on the daily sample
+   * (src/segments/proposed.ts), noisier and approximate.
+   */
+  basis?: Basis
   arms: Record<string, ArmCounts>
+  /** With `basis: "sample"`: the sampled visitors exposed to the experiment, the denominator of `share`. */
+  sampleTotal?: number
 }
+
+export type Basis = 'exposure' | 'sample'
+
+/** The note every sample-based result carries. */
+export const SAMPLE_NOTE =
+  'estimated on the daily sample, not counted at exposure: noisier, rates understated for visitors sampled before converting (docs/segments.md)'
 
 export interface OpportunityInput {
   experiment: string
@@ -39,8 +53,10 @@ export interface SegmentArm extends ArmCounts {
 export interface SegmentResult {
   id: string
   source: 'existing' | 'proposed'
+  basis: Basis
+  /** Visitors counted: with `basis: "sample"`, the sampled visitors (n) in the segment. */
   visitors: number
-  /** Segment visitors / all exposed visitors. */
+  /** Segment visitors / all exposed visitors (with `basis: "sample"`: / all sampled exposed visitors). */
   share: number
   arms: Record<string, SegmentArm>
   /** The arm with the highest rate in this segment (null with no visitors). */
@@ -60,6 +76,9 @@ export interface SegmentResult {
 export interface Opportunity {
   segment: string
   source: 'existing' | 'proposed'
+  basis: Basis
+  /** With `basis: "sample"`: the sampled visitors in the segment the estimate rests on. */
+  n?: number
   /** The arm to serve this segment instead of the overall winner. */
   arm: string
   /** Expected extra conversions per 1,000 exposed visitors overall: share × lift × 1000. */
@@ -129,11 +148,14 @@ export function findOpportunities(input: OpportunityInput): OpportunityReport {
   const results: SegmentResult[] = input.segments.map((s) => {
     const visitors = sum(s.arms)
     const best = bestArm(s.arms)
+    const basis = s.basis ?? 'exposure'
+    const denominator = basis === 'sample' ? (s.sampleTotal ?? 0) : total
     const base: SegmentResult = {
       id: s.id,
       source: s.source,
+      basis,
       visitors,
-      share: total > 0 ? visitors / total : 0,
+      share: denominator > 0 ? visitors / denominator : 0,
       arms: withRates(s.arms),
       best,
       comparedWith: null,
@@ -159,7 +181,7 @@ export function findOpportunities(input: OpportunityInput): OpportunityReport {
     }
     if (!enoughData(a.conversions, a.visitors, b.conversions, b.visitors))
       return { ...out, pValue: null, note: 'not enough data: fewer than 5 expected conversions or non-conversions in an arm' }
-    return out
+    return basis === 'sample' ? { ...out, note: SAMPLE_NOTE } : out
   })
   const tested = results.flatMap((r, i) => (r.pValue === null ? [] : [i]))
   const adjusted = benjaminiHochberg(tested.map((i) => results[i]?.pValue as number))
@@ -179,6 +201,8 @@ export function findOpportunities(input: OpportunityInput): OpportunityReport {
     opportunities.push({
       segment: r.id,
       source: r.source,
+      basis: r.basis,
+      ...(r.basis === 'sample' ? { n: r.visitors } : {}),
       arm: r.best,
       gainPer1000: r.share * r.lift * 1000,
       gainPer1000Ci95: [r.share * r.ci95[0] * 1000, r.share * r.ci95[1] * 1000],

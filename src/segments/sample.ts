@@ -1,5 +1,6 @@
 import type { Context } from '../context/types'
 import { type AggregateKind, isDayKey } from '../measure/aggregate'
+import { type ExposureMemo, MAX_MEMO_GOALS } from '../measure/memory'
 import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
 /**
  * The daily sample segment discovery clusters (SPEC 15): what the edge knows of a consenting
@@ -16,6 +17,13 @@ import { DAYS_SINCE_FIRST_SEEN, featureOf, type Sample } from './features'
  * time zones. The priority is random, not derived from the id, so it identifies no one.
  * A visitor is offered at most once per isolate per UTC day (an in-memory set of a hash of the
  * id, never stored); two isolates may both offer the same visitor, which is noise for clustering.
+ *
+ * Each row also carries the visitor's experiments (`exposures`, migration 0007): for each running
+ * experiment the visitor was counted in, the arm and the goals already converted on, copied from
+ * the measurement memory `veneer_visitor` already holds (src/measure/memory.ts). Nothing is added
+ * to the cookie. It lets a proposed (unpublished) segment's condition be evaluated on the sample
+ * to estimate its per-arm results (src/segments/proposed.ts); see docs/segments.md for why such
+ * estimates are noisier than `stats_daily`'s.
  */
 
 export const SAMPLE_DAILY_CAP = 2000
@@ -25,6 +33,14 @@ const SEEN_CAP = 50_000
 /** One visitor's features: numbers by attribute, and `device.type` / `geo.continent` as strings. */
 export type SampleRow = Record<string, number | string>
 
+/** One experiment of a sampled visitor: `[experiment, arm, goals converted on]` (no values, no times). */
+export type SampleExposure = [experiment: string, arm: string, goals: string[]]
+
+/** Experiments recorded per sample row at most (the most recent exposures are kept). */
+export const MAX_SAMPLE_EXPOSURES = 8
+/** JSON characters of one row's exposures at most; experiments beyond are left out. */
+const MAX_EXPOSURES_CHARS = 2_000
+
 /** One candidate for a slot of a day's sample. */
 export interface SampleEntry {
   day: string
@@ -32,6 +48,27 @@ export interface SampleEntry {
   /** Uniform in [0, 1): the lowest per slot is kept. */
   priority: number
   row: SampleRow
+  /** The visitor's running experiments at sampling time (empty when none). */
+  exposures: SampleExposure[]
+}
+
+/**
+ * The sample's view of a visitor's measurement memory: only experiments in `running` (the
+ * ruleset's), most recent first, at most {@link MAX_SAMPLE_EXPOSURES} and
+ * {@link MAX_EXPOSURES_CHARS}; goals as ids only (a value total could be revenue).
+ */
+export function sampleExposuresOf(memos: readonly ExposureMemo[], running: ReadonlySet<string>): SampleExposure[] {
+  const out: SampleExposure[] = []
+  let chars = 2
+  for (let i = memos.length - 1; i >= 0 && out.length < MAX_SAMPLE_EXPOSURES; i--) {
+    const m = memos[i] as ExposureMemo
+    if (!running.has(m.experiment) || out.some((e) => e[0] === m.experiment)) continue
+    const e: SampleExposure = [m.experiment, m.arm, m.goals.slice(0, MAX_MEMO_GOALS).map((g) => g[0])]
+    chars += JSON.stringify(e).length + 1
+    if (chars > MAX_EXPOSURES_CHARS) break
+    out.push(e)
+  }
+  return out
 }
 
 const DAY_MS = 86_400_000
@@ -67,23 +104,61 @@ function idHash(id: string): number {
   return h >>> 0
 }
 
-/** Remembers who was offered today in this isolate, so a visitor's many views count once. */
+/** A visitor's place in today's sample: the slot and priority drawn at the first offer. */
+export interface SampleTicket {
+  slot: number
+  priority: number
+}
+
+/**
+ * Remembers who was offered today in this isolate (a hash of the id → the slot and priority drawn,
+ * and how far the visitor's experiments had got), so a visitor's many views count once. A later
+ * view whose experiments progressed (a new exposure, a goal converted on) is offered again with
+ * the same slot and priority: it replaces the earlier state of the same visitor, not another
+ * visitor, and a visitor sampled before converting is updated when a later view in this isolate
+ * knows the conversion.
+ */
 export class OfferedToday {
   private day = ''
-  private seen = new Set<number>()
+  private seen = new Map<number, SampleTicket & { progress: number }>()
 
-  /** True the first time `visitorId` is offered on `now`'s UTC day. */
-  first(visitorId: string, now: number): boolean {
+  /**
+   * The ticket to offer `visitorId` with now: a fresh one the first time on `now`'s UTC day, the
+   * same one again when `progress` grew since, undefined otherwise (nothing to offer).
+   */
+  offer(
+    visitorId: string,
+    now: number,
+    progress = 0,
+    random: () => number = Math.random,
+    cap = SAMPLE_DAILY_CAP,
+  ): SampleTicket | undefined {
     const day = utcDay(now)
     if (day !== this.day) {
       this.day = day
       this.seen.clear()
     }
     const h = idHash(visitorId)
-    if (this.seen.has(h)) return false
-    if (this.seen.size < SEEN_CAP) this.seen.add(h)
-    return true
+    const had = this.seen.get(h)
+    if (had !== undefined) {
+      if (progress <= had.progress) return undefined
+      had.progress = progress
+      return { slot: had.slot, priority: had.priority }
+    }
+    const ticket = { slot: Math.floor(random() * cap), priority: random() }
+    if (this.seen.size < SEEN_CAP) this.seen.set(h, { ...ticket, progress })
+    return ticket
   }
+
+  /** True the first time `visitorId` is offered on `now`'s UTC day. */
+  first(visitorId: string, now: number): boolean {
+    return this.offer(visitorId, now) !== undefined
+  }
+}
+
+/** How far a visitor's experiments have got: exposures plus goals converted on (grows, never shrinks in a day). */
+export function progressOf(exposures: readonly SampleExposure[]): number {
+  return exposures.reduce((n, e) => n + 1 + e[2].length, 0)
 }
 
 /** A candidate entry for `row` on `now`'s day: a random slot and priority. */
@@ -92,8 +167,24 @@ export function sampleEntry(
   now: number,
   random: () => number = Math.random,
   cap = SAMPLE_DAILY_CAP,
+  exposures: SampleExposure[] = [],
+  ticket?: SampleTicket,
 ): SampleEntry {
-  return { day: utcDay(now), slot: Math.floor(random() * cap), priority: random(), row }
+  const t = ticket ?? { slot: Math.floor(random() * cap), priority: random() }
+  return { day: utcDay(now), slot: t.slot, priority: t.priority, row, exposures }
+}
+
+const pageViews = (e: SampleEntry): number => {
+  const v = e.row['behavior.pageViews']
+  return typeof v === 'number' ? v : 0
+}
+
+/**
+ * Whether `e` takes the slot from `had`: a lower priority (another visitor), or the same priority
+ * (the same visitor, offered again) with more page views, i.e. a later state of that visitor.
+ */
+function wins(e: SampleEntry, had: SampleEntry): boolean {
+  return e.priority < had.priority || (e.priority === had.priority && pageViews(e) > pageViews(had))
 }
 
 const MAX_ROW_KEYS = 80
@@ -141,16 +232,35 @@ function mergeDays(a: readonly SampleEntry[], b: readonly SampleEntry[]): Sample
   const bySlot = new Map<number, SampleEntry>()
   for (const e of [...a, ...b]) {
     const had = bySlot.get(e.slot)
-    if (had === undefined || e.priority < had.priority) bySlot.set(e.slot, e)
+    if (had === undefined || wins(e, had)) bySlot.set(e.slot, e)
   }
   const sorted = [...bySlot.values()].sort((x, y) => x.priority - y.priority)
   const out: SampleEntry[] = []
   let chars = 0
   for (const e of sorted) {
     if (out.length >= MAX_DAY_ENTRIES) break
-    chars += JSON.stringify(e.row).length + 60
+    chars += JSON.stringify(e.row).length + JSON.stringify(e.exposures).length + 60
     if (chars > MAX_DAY_CHARS) break
     out.push(e)
+  }
+  return out
+}
+
+const EXPOSURE_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
+
+/** A row's exposures from untrusted JSON (a queue message or a stored row); undefined when malformed. */
+export function parseExposures(v: unknown): SampleExposure[] | undefined {
+  if (v === undefined) return []
+  if (!Array.isArray(v) || v.length > MAX_SAMPLE_EXPOSURES) return undefined
+  const out: SampleExposure[] = []
+  for (const e of v) {
+    if (!Array.isArray(e) || e.length !== 3) return undefined
+    const [experiment, arm, goals] = e as unknown[]
+    if (typeof experiment !== 'string' || !EXPOSURE_KEY.test(experiment)) return undefined
+    if (typeof arm !== 'string' || !EXPOSURE_KEY.test(arm)) return undefined
+    if (!Array.isArray(goals) || goals.length > MAX_MEMO_GOALS) return undefined
+    if (!goals.every((g): g is string => typeof g === 'string' && EXPOSURE_KEY.test(g))) return undefined
+    out.push([experiment, arm, goals])
   }
   return out
 }
@@ -161,17 +271,22 @@ function parseEntry(v: unknown, day: string): SampleEntry | undefined {
   if (typeof o.slot !== 'number' || !Number.isInteger(o.slot) || o.slot < 0 || o.slot >= SAMPLE_DAILY_CAP) return undefined
   if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority < 1)) return undefined
   const row = parseRow(o.row)
-  return row === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row }
+  const exposures = parseExposures(o.exposures)
+  return row === undefined || exposures === undefined ? undefined : { day, slot: o.slot, priority: o.priority, row, exposures }
 }
 
 // One statement per day and flush: every candidate from the JSON array; a slot takes a
-// candidate only when it is empty or holds a higher priority. `WHERE true` lets SQLite parse
+// candidate only when it is empty or holds a higher priority, or the same priority (the same
+// visitor offered again) with fewer page views (an earlier state). `WHERE true` lets SQLite parse
 // the upsert after a SELECT.
-const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row)
-  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row')
+const UPSERT = `INSERT INTO segment_sample (day, slot, priority, row, exposures)
+  SELECT ?1, json_extract(value, '$.slot'), json_extract(value, '$.priority'), json_extract(value, '$.row'),
+    json_extract(value, '$.exposures')
   FROM json_each(?2) WHERE true
-  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row
-  WHERE excluded.priority < segment_sample.priority`
+  ON CONFLICT (day, slot) DO UPDATE SET priority = excluded.priority, row = excluded.row, exposures = excluded.exposures
+  WHERE excluded.priority < segment_sample.priority
+    OR (excluded.priority = segment_sample.priority
+      AND coalesce(json_extract(excluded.row, '$."behavior.pageViews"'), 0) > coalesce(json_extract(segment_sample.row, '$."behavior.pageViews"'), 0))`
 
 /** The `sample` aggregate kind: per day, the candidates that may win a slot (one UPSERT per day). */
 export const sampleKind: AggregateKind<SampleDay> = {
@@ -192,9 +307,17 @@ export const sampleKind: AggregateKind<SampleDay> = {
     return { day: o.day, entries }
   },
   upsert: (db, d) =>
-    db
-      .prepare(UPSERT)
-      .bind(d.day, JSON.stringify(d.entries.map((e) => ({ slot: e.slot, priority: e.priority, row: JSON.stringify(e.row) })))),
+    db.prepare(UPSERT).bind(
+      d.day,
+      JSON.stringify(
+        d.entries.map((e) => ({
+          slot: e.slot,
+          priority: e.priority,
+          row: JSON.stringify(e.row),
+          exposures: JSON.stringify(e.exposures),
+        })),
+      ),
+    ),
 }
 
 /** Deletes sample rows older than `retentionDays` before `now`. */
@@ -210,13 +333,33 @@ export const MAX_READ_ROWS = SAMPLE_DAILY_CAP * 31
 /**
  * The stored sample of the last `days` UTC days as a `Sample`: numeric columns by attribute, and
  * one-hot columns (`device.type=mobile`, `geo.continent=EU`) for each string value seen.
+ *
+ * With `limit`, at most that many rows, the lowest slots of every day: slots are drawn uniformly at
+ * random, so these are a uniform subsample of each day's rows, spread evenly over the days, and
+ * chosen by D1, not parsed by the Worker (a request's work stays bounded). `total` is then the
+ * number of rows the days hold.
  */
-export async function readSample(db: D1Database, days: number, now: number = Date.now()): Promise<Sample> {
+export async function readSample(
+  db: D1Database,
+  days: number,
+  now: number = Date.now(),
+  limit?: number,
+): Promise<Sample & { total: number }> {
   const from = utcDay(now - (days - 1) * DAY_MS)
-  const { results } = await db
-    .prepare('SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY day, slot LIMIT ?2')
-    .bind(from, MAX_READ_ROWS)
-    .all<{ row: unknown }>()
+  const bounded = limit !== undefined && limit < MAX_READ_ROWS
+  const [{ results }, count] = await Promise.all([
+    db
+      .prepare(
+        bounded
+          ? 'SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY slot, day LIMIT ?2'
+          : 'SELECT row FROM segment_sample WHERE day >= ?1 ORDER BY day, slot LIMIT ?2',
+      )
+      .bind(from, bounded ? limit : MAX_READ_ROWS)
+      .all<{ row: unknown }>(),
+    bounded
+      ? db.prepare('SELECT count(*) AS n FROM segment_sample WHERE day >= ?1').bind(from).first<{ n: unknown }>()
+      : Promise.resolve(null),
+  ])
   const parsed: SampleRow[] = []
   for (const r of results) {
     if (typeof r.row !== 'string') continue
@@ -227,7 +370,8 @@ export async function readSample(db: D1Database, days: number, now: number = Dat
       // A row that does not parse is skipped: the sample is best effort.
     }
   }
-  return sampleFromRows(parsed)
+  const total = count === null ? parsed.length : Math.max(parsed.length, Number(count.n) || 0)
+  return { ...sampleFromRows(parsed), total }
 }
 
 /** Builds the numeric matrix from stored rows (exported for tests). */

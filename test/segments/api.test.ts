@@ -1,8 +1,9 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Env } from '../../src/env'
 import { forgetRuleset } from '../../src/rules/store'
 import { PLANTED_HEADER, plantedSample } from './planted'
+import { requestWorkBound } from '../../src/segments/discover'
 import worker from '../../src/worker'
 import { env } from '../measure/helpers'
 
@@ -68,6 +69,7 @@ beforeAll(async () => {
 })
 beforeEach(async () => {
   await env.DB.batch(['segment_sample', 'stats_daily'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+  await env.RULES.delete('segments:latest')
 })
 
 describe('GET api/segments/discover', () => {
@@ -90,6 +92,53 @@ describe('GET api/segments/discover', () => {
     expect(empty.status).toBe(422)
     expect(empty.body).toMatchObject({ error: 'sample_unusable' })
     expect((await get('/__veneer/api/segments/discover', AUTH, { ...env, DB: undefined })).status).toBe(503)
+  })
+})
+
+describe('GET api/segments/sample', () => {
+  it('returns the stored sample (features and numbers, no ids) to the admin only', async () => {
+    await storePlanted(3, 300)
+    expect((await get('/__veneer/api/segments/sample', {})).status).toBe(401)
+    expect((await get('/__veneer/api/segments/sample?days=0')).status).toBe(400)
+    const { status, body } = await get('/__veneer/api/segments/sample?days=7')
+    expect(status).toBe(200)
+    const r = body as { features: string[]; rows: number[][] }
+    expect(r.features).toContain('behavior.pageViews')
+    expect(r.features).toContain('device.type=mobile')
+    expect(r.rows).toHaveLength(300)
+    for (const row of r.rows) expect(row).toHaveLength(r.features.length)
+  })
+})
+
+describe('the daily scheduled discovery', () => {
+  async function scheduled(cron: string): Promise<void> {
+    const ctx = createExecutionContext()
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron }), env, ctx)
+    await waitOnExecutionContext(ctx)
+  }
+  it('stores the latest discovery on the daily cron (bounded), not on the 5-minute one', async () => {
+    await storePlanted(4, 3000)
+    await scheduled('*/5 * * * *')
+    expect(await env.RULES.get('segments:latest')).toBeNull()
+    await scheduled('17 3 * * *')
+    const latest = await env.RULES.get<{ at: string; days: number; result: { k: number; rows: number; sampledFrom: number } }>(
+      'segments:latest',
+      'json',
+    )
+    expect(latest?.result.k).toBe(4)
+    expect(latest?.result.rows).toBe(1000)
+    expect(latest?.result.sampledFrom).toBe(3000)
+    expect(latest?.days).toBe(7)
+    expect(Date.now() - Date.parse(latest?.at ?? '')).toBeLessThan(60_000)
+  })
+  it('GET api/segments/discover with k = auto is bounded and becomes the latest discovery', async () => {
+    await storePlanted(3, 1500)
+    const { body } = await get('/__veneer/api/segments/discover')
+    const r = body as { k: number; rows: number; sampledFrom: number; work: { distances: number } }
+    expect([r.k, r.rows, r.sampledFrom]).toEqual([3, 1000, 1500])
+    expect(r.work.distances).toBeLessThanOrEqual(requestWorkBound(1500))
+    const latest = await env.RULES.get<{ result: { k: number } }>('segments:latest', 'json')
+    expect(latest?.result.k).toBe(3)
   })
 })
 

@@ -37,6 +37,7 @@ const unescapeHtml = (s: string) =>
 
 beforeEach(async () => {
   await clearRules()
+  await env.RULES.delete('segments:latest')
   await env.DB.batch(['segment_sample'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
 })
 
@@ -82,6 +83,29 @@ describe('dashboard: discovered segments', () => {
     expect(draft.segments[1]?.when).toEqual(JSON.parse(when))
     // Nothing was published.
     expect(JSON.parse((await env.RULES.get('ruleset')) ?? '{}').segments).toHaveLength(1)
+  })
+
+  it('shows the latest stored discovery with its time, without clustering again; "recompute now" computes one', async () => {
+    await storePlanted()
+    const { cookie } = await login()
+    const first = await (await get(cookie, `${ADMIN}/segments`)).text()
+    expect(first).toContain('Computed now')
+    expect(first).toContain('600 sampled visitors')
+    // The k = auto result became the latest discovery (written in the background).
+    let latest: { at: string; result: { k: number } } | null = null
+    for (let i = 0; i < 50 && latest === null; i++) {
+      latest = await env.RULES.get('segments:latest', 'json')
+      if (latest === null) await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(latest?.result.k).toBe(3)
+    // With the sample gone, the page still shows the stored clusters and when they were found.
+    await env.DB.prepare('DELETE FROM segment_sample').run()
+    const second = await (await get(cookie, `${ADMIN}/segments`)).text()
+    expect(second).toContain(`Latest discovery: ${latest?.at.slice(0, 16).replace('T', ' ')} UTC`)
+    expect(second.match(/data-testid="cluster"/g)).toHaveLength(3)
+    const fresh = await (await get(cookie, `${ADMIN}/segments?fresh=1`)).text()
+    expect(fresh).toContain('Computed now')
+    expect(fresh).toContain('at least 20 are needed')
   })
 
   it('a duplicate id is added to the draft but reported invalid; a forged form is refused', async () => {
@@ -150,5 +174,82 @@ describe('dashboard: opportunities', () => {
     expect(unescapeHtml(html)).toContain('{"segment":"mobile","variant":"A"}')
     expect(html).toContain('Overall winner: <b>B</b>')
     expect((await get(cookie, `${ADMIN}/opportunities/none-such`)).status).toBe(404)
+  })
+
+  it('lists a proposed segment of the latest discovery as an estimate on the sample', async () => {
+    const today = new Date().toISOString().slice(0, 10)
+    await env.DB.prepare('DELETE FROM stats_daily').run()
+    const stat = (arm: string, goal: string, v: number, c: number) =>
+      env.DB.prepare(
+        `INSERT INTO stats_daily (day, experiment, arm, goal, segment, visitors, conversions) VALUES (?1, 'hero-copy', ?2, ?3, '*', ?4, ?5)`,
+      ).bind(today, arm, goal, v, c)
+    await env.DB.batch([
+      stat('A', '', 10_000, 0),
+      stat('B', '', 10_000, 0),
+      stat('A', 'purchase', 0, 1000),
+      stat('B', 'purchase', 0, 1300),
+    ])
+    // 1,200 sampled visitors: buyers (purchases ≥ 1) convert more on A, the others more on B.
+    const insert = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row, exposures) VALUES (?1, ?2, 0.5, ?3, ?4)')
+    const writes = Array.from({ length: 1200 }, (_, i) => {
+      const buyer = i % 3 === 0
+      const arm = i % 2 === 0 ? 'A' : 'B'
+      const rate = buyer ? (arm === 'A' ? 0.4 : 0.15) : arm === 'A' ? 0.05 : 0.15
+      const converted = (i * 7919) % 1000 < rate * 1000
+      return insert.bind(
+        today,
+        i,
+        JSON.stringify({ 'behavior.purchases': buyer ? 2 : 0, 'behavior.pageViews': 5 }),
+        JSON.stringify([['hero-copy', arm, converted ? ['purchase'] : []]]),
+      )
+    })
+    for (let i = 0; i < writes.length; i += 400) await env.DB.batch(writes.slice(i, i + 400))
+    await env.RULES.put(
+      'segments:latest',
+      JSON.stringify({
+        at: '2026-11-30T03:17:00.000Z',
+        days: 7,
+        result: {
+          k: 1,
+          silhouette: 0,
+          rows: 1200,
+          work: { distances: 0 },
+          undescribed: [],
+          asOf: today,
+          clusters: [
+            {
+              id: 0,
+              size: 400,
+              share: 0.33,
+              centroid: {},
+              when: { 'behavior.purchases': { $gte: 1 } },
+              accuracy: 1,
+              precision: 1,
+              recall: 1,
+            },
+          ],
+        },
+      }),
+    )
+    const { cookie } = await login()
+    const html = await (await get(cookie, `${ADMIN}/opportunities/hero-copy`)).text()
+    expect(html).toContain('data-testid="opportunity-cluster-0"')
+    expect(html).toContain('estimated on 400 sampled visitors')
+    expect(html).toContain('estimate on the sample (n = 400)')
+    expect(html).toContain('the clusters of the discovery of 2026-11-30 03:17 UTC')
+    expect(html).toContain('1200 sampled visitors exposed to this test')
+
+    // A condition typed in the form is estimated beside the clusters (its own row, `when-1`).
+    const typed = await (
+      await get(cookie, `${ADMIN}/opportunities/hero-copy?when=${encodeURIComponent('{"behavior.purchases":{"$lt":1}}')}`)
+    ).text()
+    expect(typed).toContain('data-testid="segment-when-1"')
+    expect(typed).toContain('data-testid="segment-cluster-0"')
+    // One it cannot estimate is refused with the reason, and shown back escaped.
+    const bad = await get(cookie, `${ADMIN}/opportunities/hero-copy?when=${encodeURIComponent('{"profile.tier":"<b>x</b>"}')}`)
+    expect(bad.status).toBe(400)
+    const badHtml = await bad.text()
+    expect(badHtml).toContain('does not record profile.tier')
+    expect(badHtml).not.toContain('<b>x</b>')
   })
 })

@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { validateDocument } from '../../src/admin/validate'
 import { compileRuleset } from '../../src/rules/compile'
-import { silhouette } from '../../src/segments/cluster'
-import { discover } from '../../src/segments/discover'
+import { clusterKmeans, silhouette } from '../../src/segments/cluster'
+import { discover, REQUEST_DISCOVERY, requestWorkBound } from '../../src/segments/discover'
 import { parseSampleCsv, rowContext, SampleError } from '../../src/segments/features'
 import { roundBetween } from '../../src/segments/tree'
 import reference from '../fixtures/segments/reference.json'
@@ -17,6 +17,57 @@ describe('reference figures (scikit-learn, test/fixtures/segments)', () => {
   })
   it('silhouette matches sklearn.metrics.silhouette_score', () => {
     for (const s of reference.silhouette) expect(silhouette(s.points, s.labels, s.k)).toBeCloseTo(s.silhouette, 10)
+  })
+  it('k-means reaches the inertia of sklearn.cluster.KMeans(n_init=50) on blobs', () => {
+    for (const r of reference.kmeans) {
+      const c = clusterKmeans(r.points, r.k, { seed: 5, restarts: 8 })
+      expect(Math.abs(c.inertia - r.inertia) / r.inertia).toBeLessThan(1e-9)
+    }
+  })
+})
+
+describe('discovery inside a request (REQUEST_DISCOVERY) is bounded by the work it does', () => {
+  it('does a fixed number of distance computations whatever the sample size, far fewer than the command line', () => {
+    const bound = requestWorkBound(1_000_000)
+    // The bound is a constant: 2 starts × 26 passes over 1,000 rows for k = 2…8, and 7 silhouettes on 300 rows.
+    expect(bound).toBe(requestWorkBound(1000))
+    expect(bound).toBe(2_147_950)
+    const works: number[] = []
+    for (const n of [3000, 20_000]) {
+      const planted = plantedSample(4, n, 40)
+      const r = discover(parseSampleCsv(toCsv(planted)), { k: 'auto', asOf: AS_OF, ...REQUEST_DISCOVERY })
+      expect(r.rows).toBe(1000)
+      expect(r.sampledFrom).toBe(n)
+      expect(r.work.distances).toBeLessThanOrEqual(bound)
+      expect(r.k).toBe(4)
+      works.push(r.work.distances)
+    }
+    // The command line on the 3,000 rows does many times more.
+    const cli = discover(parseSampleCsv(toCsv(plantedSample(4, 3000, 40))), { k: 'auto', asOf: AS_OF })
+    expect(cli.work.distances).toBeGreaterThan(10 * (works[0] as number))
+    console.log(
+      `distance computations, k = auto: request ${works.join(' / ')} (bound ${bound}), command line ${cli.work.distances}`,
+    )
+  })
+
+  it.each([3, 4, 5])('k = %i: still finds k, ARI ≥ 0.9 over every row, conditions ≥ 0.85', (k) => {
+    const planted = plantedSample(k, 3000, 100 + k)
+    const result = discover(parseSampleCsv(toCsv(planted)), {
+      k: 'auto',
+      assign: true,
+      asOf: AS_OF,
+      seed: 7,
+      ...REQUEST_DISCOVERY,
+    })
+    expect(result.k).toBe(k)
+    expect(result.assignments).toHaveLength(3000)
+    expect(result.work.distances).toBeLessThanOrEqual(requestWorkBound(3000, true))
+    const ari = adjustedRandIndex(planted.labels, result.assignments ?? [])
+    expect(ari).toBeGreaterThanOrEqual(0.9)
+    for (const c of result.clusters) expect(c.accuracy).toBeGreaterThanOrEqual(0.85)
+    console.log(
+      `request mode, planted k=${k}: found k=${result.k}, ARI ${ari.toFixed(4)}, accuracy ${result.clusters.map((c) => c.accuracy).join('/')}`,
+    )
   })
 })
 

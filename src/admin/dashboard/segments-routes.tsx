@@ -3,7 +3,17 @@
 import { limitBody } from '../../http/body'
 import { Hono } from 'hono'
 import type { Env } from '../../env'
-import { discoverFromDb, opportunitiesFromDb } from '../../routes/segments'
+import {
+  DEFAULT_DAYS,
+  type DiscoverOutcome,
+  discoverFromDb,
+  opportunitiesFromDb,
+  parseDays,
+  parseWhenParams,
+  proposedFromLatest,
+} from '../../routes/segments'
+import { readLatestDiscovery, writeLatestDiscovery } from '../../segments/latest'
+import { backgroundRunner } from '../../util/background'
 import { readActiveRuleset } from '../active'
 import { validateText } from '../validate'
 import { LoginPage } from './layout'
@@ -14,7 +24,9 @@ const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 
 /**
  * The dashboard's segment discovery views (SPEC 15), mounted at `/__veneer/admin` next to the
- * main dashboard: `GET segments` (clusters of the stored sample), `POST segments/add` (one
+ * main dashboard: `GET segments` (the latest discovery stored by the daily job or an earlier
+ * "recompute now", with its time; `?fresh=1`, another k or other days compute one, bounded as
+ * in the API, and a k = auto result becomes the latest), `POST segments/add` (one
  * discovered segment into a draft: the active ruleset plus that segment, validated, shown in the
  * Publish form and not published), `GET opportunities/:experimentId`.
  */
@@ -27,19 +39,37 @@ export const segmentsDashboard = new Hono<{ Bindings: Env }>()
     if (session === undefined) return c.html(<LoginPage />, 401)
     const kRaw = c.req.query('k') ?? 'auto'
     const k = /^\d{1,2}$/.test(kRaw) && Number(kRaw) >= 1 ? Number(kRaw) : 'auto'
-    const daysRaw = c.req.query('days') ?? '7'
-    const days = /^\d{1,3}$/.test(daysRaw) ? Math.min(366, Math.max(1, Number(daysRaw))) : 7
+    const days = parseDays(c.req.query('days')) ?? DEFAULT_DAYS
     const kv = c.env.RULES
-    const [outcome, active] = await Promise.all([
-      discoverFromDb(c.env.DB, { k, days, assign: false }),
+    const fresh = c.req.query('fresh') === '1' || k !== 'auto' || days !== DEFAULT_DAYS
+    const [latest, active] = await Promise.all([
+      fresh ? undefined : readLatestDiscovery(kv),
       kv === undefined ? undefined : readActiveRuleset(kv),
     ])
+    let outcome: DiscoverOutcome
+    let computedAt: string
+    if (latest !== undefined) {
+      outcome = { ok: true, result: latest.result }
+      computedAt = latest.at
+    } else {
+      const now = Date.now()
+      outcome = await discoverFromDb(c.env.DB, { k, days, assign: false, now })
+      computedAt = new Date(now).toISOString()
+      if (outcome.ok && k === 'auto') backgroundRunner(c)(writeLatestDiscovery(c.env, days, outcome.result, now))
+    }
     const experiments =
       active?.ok === true
         ? active.ruleset.placements.flatMap((p) => p.rules.flatMap((r) => (r.experiment === undefined ? [] : [r.experiment.id])))
         : []
     c.header('cache-control', 'no-store')
-    return c.html(<SegmentsPage csrf={session.csrf} outcome={outcome} experiments={experiments} />)
+    return c.html(
+      <SegmentsPage
+        csrf={session.csrf}
+        outcome={outcome}
+        experiments={experiments}
+        computed={{ at: computedAt, stored: latest !== undefined, days: latest?.days ?? days }}
+      />,
+    )
   })
   .post(
     '/segments/add',
@@ -100,6 +130,28 @@ export const segmentsDashboard = new Hono<{ Bindings: Env }>()
         />,
         400,
       )
-    const outcome = await opportunitiesFromDb(c.env.DB, id, goal)
-    return c.html(<OpportunitiesPage experiment={id} outcome={outcome} />, outcome.ok ? 200 : outcome.status)
+    // A condition typed in the page's form (`when`) is estimated on the sample beside the clusters.
+    const typed = (c.req.query('when') ?? '').trim()
+    const passed = typed === '' ? [] : parseWhenParams([typed])
+    if (typeof passed === 'string')
+      return c.html(
+        <OpportunitiesPage
+          experiment={id}
+          when={typed}
+          outcome={{
+            ok: false,
+            status: 400,
+            error: 'invalid_condition',
+            details: `The condition cannot be estimated: ${passed}`,
+          }}
+        />,
+        400,
+      )
+    const latest = await readLatestDiscovery(c.env.RULES)
+    const outcome = await opportunitiesFromDb(c.env.DB, id, goal, {
+      segments: [...proposedFromLatest(latest), ...passed],
+      discoveredAt: latest?.at ?? null,
+      days: DEFAULT_DAYS,
+    })
+    return c.html(<OpportunitiesPage experiment={id} when={typed} outcome={outcome} />, outcome.ok ? 200 : outcome.status)
   })

@@ -67,14 +67,32 @@ function ClusterCard({ c, csrf }: { c: DiscoveredCluster; csrf: string }) {
 }
 
 /** `GET admin/segments`: discovered clusters, each with "add to a draft". */
-export function SegmentsPage({ csrf, outcome, experiments }: { csrf: string; outcome: DiscoverOutcome; experiments: string[] }) {
+export function SegmentsPage({
+  csrf,
+  outcome,
+  experiments,
+  computed,
+}: {
+  csrf: string
+  outcome: DiscoverOutcome
+  experiments: string[]
+  /** When the result was computed, whether it is the stored latest one, and over how many days. */
+  computed: { at: string; stored: boolean; days: number }
+}) {
   return (
     <Layout title="Veneer: discovered segments">
       <Top title="Discovered segments" />
       <main>
+        <p data-testid="computed">
+          {computed.stored ? 'Latest discovery' : 'Computed now'}: {computed.at.slice(0, 16).replace('T', ' ')} UTC, over the last{' '}
+          {computed.days} days of sample. <a href="?fresh=1">Recompute now</a> (bounded: a subsample of at most 1,000 rows; the
+          command line clusters them all).
+        </p>
         {outcome.ok ? (
           <p>
-            {outcome.result.rows} sampled visitors, <b>k = {outcome.result.k}</b>, silhouette {outcome.result.silhouette}
+            {outcome.result.rows} sampled visitors
+            {outcome.result.sampledFrom === undefined ? '' : ` (a subsample of ${outcome.result.sampledFrom})`},{' '}
+            <b>k = {outcome.result.k}</b>, silhouette {outcome.result.silhouette}
             {outcome.result.tried === undefined
               ? null
               : ` (tried ${outcome.result.tried.map((t) => `${t.k}: ${t.silhouette}`).join(', ')})`}
@@ -107,6 +125,12 @@ function SegmentRow({ s, arms, winner }: { s: SegmentResult; arms: string[]; win
     <tr data-testid={`segment-${s.id}`}>
       <td>
         <b>{s.id}</b> <span class="muted">{s.source}</span>
+        {s.basis === 'sample' ? (
+          <span class="warn" title="Estimated on the daily sample, not counted at exposure: noisier and approximate">
+            {' '}
+            estimate on the sample (n = {s.visitors})
+          </span>
+        ) : null}
       </td>
       <td>
         {s.visitors} ({pct(s.share)})
@@ -130,14 +154,41 @@ function SegmentRow({ s, arms, winner }: { s: SegmentResult; arms: string[]; win
   )
 }
 
+/** A condition to estimate on the sample (`?when=`), beside the discovered clusters. */
+function WhenForm({ when }: { when: string }) {
+  return (
+    <form method="get" class="card">
+      <label for="when">
+        Estimate a condition on the sample (JSON, on behavior.*, visitor.sessions, visitor.firstSeen, device.type, geo.continent)
+      </label>
+      <input type="text" id="when" name="when" value={when} placeholder='{"behavior.purchases": {"$gte": 2}}' />
+      <div class="actions">
+        <button type="submit" class="secondary">
+          Estimate
+        </button>
+      </div>
+    </form>
+  )
+}
+
 /** `GET admin/opportunities/:experimentId`: per-segment results and opportunities. */
-export function OpportunitiesPage({ experiment, outcome }: { experiment: string; outcome: OpportunitiesOutcome }) {
+export function OpportunitiesPage({
+  experiment,
+  outcome,
+  when = '',
+}: {
+  experiment: string
+  outcome: OpportunitiesOutcome
+  /** The condition typed in the form, shown back. */
+  when?: string
+}) {
   if (!outcome.ok)
     return (
       <Layout title={`Veneer: ${experiment} by segment`}>
         <Top title={`${experiment} by segment`} />
         <main>
           <p class="warn">{outcome.details}</p>
+          {outcome.error === 'invalid_condition' ? <WhenForm when={when} /> : null}
         </main>
       </Layout>
     )
@@ -163,7 +214,16 @@ export function OpportunitiesPage({ experiment, outcome }: { experiment: string;
           ) : null}
           . Overall winner: <b>{r.winner ?? 'none'}</b> (
           {arms.map((a) => `${a} ${pct(r.overall[a]?.rate ?? null, 2)}`).join(', ')}). p-values are adjusted with
-          Benjamini–Hochberg across segments (false discovery rate {r.alpha}).
+          Benjamini–Hochberg across all the segments listed, existing and proposed (false discovery rate {r.alpha}).
+        </p>
+        <p class="muted" data-testid="proposed-info">
+          Existing segments are counted at exposure. Proposed segments
+          {r.proposed.discoveredAt === null
+            ? ''
+            : ` (the clusters of the discovery of ${r.proposed.discoveredAt.slice(0, 16).replace('T', ' ')} UTC)`}{' '}
+          are estimated on the daily sample: {r.proposed.sampleRows} sampled visitors exposed to this test in the last{' '}
+          {r.proposed.days} days. Such estimates are noisier and understate rates (a visitor sampled before converting counts as
+          not converted); publish a segment to have it counted at exposure. {r.proposed.note ?? ''}
         </p>
         <section class="card">
           <h2>Opportunities ({r.opportunities.length})</h2>
@@ -176,6 +236,9 @@ export function OpportunitiesPage({ experiment, outcome }: { experiment: string;
                   <tr data-testid={`opportunity-${o.segment}`}>
                     <td>
                       Serve <b>{o.arm}</b> to <b>{o.segment}</b>
+                      {o.basis === 'sample'
+                        ? ` (proposed; estimated on ${o.n ?? 0} sampled visitors: confirm by publishing the segment)`
+                        : ''}
                     </td>
                     <td>
                       +{o.gainPer1000.toFixed(1)} conversions per 1,000 visitors (95%: {o.gainPer1000Ci95[0].toFixed(1)} to{' '}
@@ -188,6 +251,7 @@ export function OpportunitiesPage({ experiment, outcome }: { experiment: string;
             </table>
           )}
         </section>
+        <WhenForm when={when} />
         <section class="card">
           <h2>Results per segment</h2>
           <div class="scroll">
