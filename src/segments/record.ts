@@ -51,17 +51,20 @@ export function offerSample(
     const id = ctx.visitor?.id
     // Nothing could store the row (the aggregator warns once); building it reads `geo`.
     if (id === undefined || (env.EVENTS === undefined && env.DB === undefined)) return
+    // Who may be sampled at all (sampleRowOf's own conditions), before anything is built.
+    if (!ctx.consent.analytics || ctx.device.isBot || ctx.behavior === undefined) return
+    const memos = state === undefined ? undefined : identityOf(state)?.record?.memos
+    const exposures = memos === undefined ? [] : sampleExposuresOf(memos, runningExperiments(ruleset))
+    // Once per isolate and day, and again (same slot and priority) when the experiments progressed.
+    const ticket = offered.offer(id, now, progressOf(exposures))
+    if (ticket === undefined) return
+    // Built only now: a visitor's other views this day cost nothing here (the row reads `geo`).
     const row = sampleRowOf(
       ctx,
       ruleset.categories.map((c) => c.id),
       now,
     )
     if (row === undefined) return
-    const memos = state === undefined ? undefined : identityOf(state)?.record?.memos
-    const exposures = memos === undefined ? [] : sampleExposuresOf(memos, runningExperiments(ruleset))
-    // Once per isolate and day, and again (same slot and priority) when the experiments progressed.
-    const ticket = offered.offer(id, now, progressOf(exposures))
-    if (ticket === undefined) return
     aggregate(env, waitUntil, sampleKind, sampleDay(sampleEntry(row, now, Math.random, SAMPLE_DAILY_CAP, exposures, ticket)))
   } catch (err) {
     logError('segments_sample_failed', err)
