@@ -71,16 +71,39 @@ function typeFromUa(ua: string): DeviceContext['type'] {
  */
 export function deviceFromHeaders(headers: Headers): DeviceContext {
   const ua = (headers.get('user-agent') ?? '').slice(0, 1000)
+  const chMobile = headers.get('sec-ch-ua-mobile')
+  const chPlatform = headers.get('sec-ch-ua-platform')
+  const chBrands = headers.get('sec-ch-ua')
+  // Most visitors share a few hundred browsers: the regular expressions run once per browser.
+  const key = `${ua}\n${chMobile ?? ''}\n${chPlatform ?? ''}\n${chBrands ?? ''}`
+  const known = devices.get(key)
+  if (known !== undefined) return { ...known } // a copy: callers may adjust their context
+  const device = parseDevice(ua, chMobile, chPlatform, chBrands)
+  if (devices.size >= MAX_DEVICES) devices.clear()
+  if (key.length <= 2000) devices.set(key, device)
+  return { ...device }
+}
+
+/** Parsed devices by their headers, per isolate; cleared when full (the common ones return). */
+const devices = new Map<string, DeviceContext>()
+const MAX_DEVICES = 512
+
+function parseDevice(
+  ua: string,
+  chMobileHeader: string | null,
+  chPlatformHeader: string | null,
+  chBrands: string | null,
+): DeviceContext {
   if (BOT_RE.test(ua)) {
     return { type: 'bot', isBot: true, os: osFromUa(ua), browser: browserFromUa(ua) }
   }
-  const chMobile = headers.get('sec-ch-ua-mobile')?.trim()
-  const chPlatform = sfString(headers.get('sec-ch-ua-platform'))?.toLowerCase()
+  const chMobile = chMobileHeader?.trim()
+  const chPlatform = sfString(chPlatformHeader)?.toLowerCase()
   const uaType = typeFromUa(ua)
   let type: DeviceContext['type'] = uaType
   if (chMobile === '?1') type = 'mobile'
   else if (chMobile === '?0') type = uaType === 'tablet' ? 'tablet' : 'desktop'
   const os = (chPlatform !== undefined ? CH_PLATFORMS[chPlatform] : undefined) ?? osFromUa(ua)
-  const browser = browserFromBrands(headers.get('sec-ch-ua')) ?? browserFromUa(ua)
+  const browser = browserFromBrands(chBrands) ?? browserFromUa(ua)
   return { type, os, browser, isBot: false }
 }

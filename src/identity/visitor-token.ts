@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { SignJWT, jwtVerify, type JWTHeaderParameters, base64url } from 'jose'
 import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
 import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
@@ -92,10 +92,7 @@ const Payload = z.object({
 
 /** A fresh random visitor id: 128 bits, base64url (22 characters). */
 export function newVisitorId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 export function emptyBehavior(): BehaviorContext {
