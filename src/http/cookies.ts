@@ -49,6 +49,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** True for plain-http requests to a loopback host: the only place cookies go without `Secure`. */
 export function isPlainHttpLocalhost(url: string | URL): boolean {
+  if (typeof url === 'string' && !url.startsWith('http:')) return false // https: no parse needed
   try {
     const u = typeof url === 'string' ? new URL(url) : url
     return u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || u.hostname.endsWith('.localhost'))

@@ -53,6 +53,7 @@ export async function visitorCookies(
   settings: SettingsDoc,
   state: VisitorState,
   decision: Decision | undefined,
+  path: string = decodedPath(request.url),
 ): Promise<string[]> {
   try {
     let identity = identityOf(state)
@@ -70,7 +71,7 @@ export async function visitorCookies(
     if (!state.consent.personalization || !identity.consent.personalization) return visitorClearCookie(identity, request.url)
     const record = identity.record
     if (record === undefined) return []
-    countPageView(record, settings, decodedPath(request.url))
+    countPageView(record, settings, path)
     const touched: [string, string][] = []
     for (const p of decision?.placements ?? []) {
       if (p.reason.kind === 'experiment') touched.push([p.reason.experiment, p.variant])

@@ -139,7 +139,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     })
     if ('generic' in decided) {
       const cookies =
-        decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined)
+        decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined, path)
       return finish(origin, { state: 'generic', timing: timing('generic'), cookies })
     }
     const { ctx, state, decision, qa } = decided
@@ -150,7 +150,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
     recs.record() // before the cookie: it remembers what the recommendations showed
-    const cookies = await visitorCookies(request, env, ruleset.settings, state, decision)
+    const cookies = await visitorCookies(request, env, ruleset.settings, state, decision, path)
 
     const veneerState: VeneerState = decision.holdout ? 'holdout' : plan.size > 0 ? 'personalized' : 'generic'
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
