@@ -139,7 +139,9 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     })
     if ('generic' in decided) {
       const cookies =
-        decided.generic === undefined ? [] : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined, path)
+        decided.generic === undefined
+          ? []
+          : await visitorCookies(request, env, ruleset.settings, decided.generic, undefined, path)
       return finish(origin, { state: 'generic', timing: timing('generic'), cookies })
     }
     const { ctx, state, decision, qa } = decided
