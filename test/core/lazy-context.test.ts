@@ -36,7 +36,7 @@ async function cfReads(
 
 describe('request.cf is read only when needed', () => {
   it('is not read on a page with no placement on its path', async () => {
-    const kv = await rulesKv(ruleset({ placements: ruleset().placements.map((p) => ({ ...p, paths: ['/elsewhere'] })) }))
+    const kv = await rulesKv(ruleset({ placements: (ruleset().placements ?? []).map((p) => ({ ...p, paths: ['/elsewhere'] })) }))
     const r = await cfReads('https://shop.example/', kv)
     expect(r.state).toBe('generic')
     expect(r.text).toBe(PAGE)
@@ -71,7 +71,7 @@ describe('request.cf is read only when needed', () => {
   })
 
   it('with measurement bound, is read once per visitor and day for the segment sample', async () => {
-    const kv = await rulesKv(ruleset({ placements: ruleset().placements.map((p) => ({ ...p, paths: ['/elsewhere'] })) }))
+    const kv = await rulesKv(ruleset({ placements: (ruleset().placements ?? []).map((p) => ({ ...p, paths: ['/elsewhere'] })) }))
     const first = await cfReads('https://shop.example/', kv, { measure: true })
     expect(first.reads).toBe(1) // a new visitor is offered to the sample: its continent is a feature
     expect(first.cookie).toBeDefined()
