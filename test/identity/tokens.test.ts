@@ -26,6 +26,35 @@ async function hs256(
   return new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(enc.encode(secret))
 }
 
+describe('veneer_visitor signing (hand-rolled compact HS256)', () => {
+  it('produces exactly the token jose SignJWT produces for the same record, and jose verifies it', async () => {
+    const secret = 'visitor-secret-for-signing-check-0123456789'
+    const ring = (await keyringFor(secret))!
+    const record = newVisitorRecord(NOW)
+    record.behavior.pageViews = 7
+    record.behavior.views = { product: 3, shoes: 1 }
+    record.assignments = [['exp-1', 'b']]
+    const ours = await encodeVisitor(ring, record, NOW, 3600)
+    const key = ring.keys.get(ring.signingKid)!
+    const [, payload] = ours.split('.')
+    const claims = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(payload!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))),
+    )
+    const { iat, exp, ...rest } = claims
+    const theirs = await new SignJWT(rest)
+      .setProtectedHeader({ alg: 'HS256', kid: ring.signingKid })
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(key)
+    expect(ours).toBe(theirs)
+    expect(exp - iat).toBe(3600)
+    expect(await decodeVisitor(ring, ours, NOW)).toMatchObject({
+      id: record.id,
+      behavior: { pageViews: 7, views: { product: 3, shoes: 1 } },
+    })
+  })
+})
+
 describe('veneer_visitor tokens: every bad kind is ignored as absent', () => {
   const SECRET = 'visitor-secret-for-the-token-table-0123'
   let rsaPrivate: CryptoKey
