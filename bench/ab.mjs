@@ -3,12 +3,12 @@
 // plus the passthrough and the floor, each in its own workerd process, measured in interleaved
 // rounds of sequential requests: workerd CPU per request from /proc, medians of per-round ratios.
 // Interleaving makes the comparison fair on a loaded machine, where absolute figures are not.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { Miniflare } from 'miniflare'
 import { aloneRuleset, benchRuleset, floorOps } from './fixtures.mjs'
 import { closeAgent, timedGet } from './measure.mjs'
 import { startOrigin } from './origin.mjs'
-import { cpuMs, floorScript } from './workers.mjs'
+import { cpuMs, floorScript, workerdPids } from './workers.mjs'
 
 const args = process.argv.slice(2)
 const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt)
@@ -19,24 +19,10 @@ const N = Number(arg('--n', '200'))
 const VARIANT = arg('--variant', 'full')
 const ORIGIN_PORT = 9161
 
-function childWorkerd(before) {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n) && !before.has(Number(n)))
-    .flatMap((n) => {
-      try {
-        const s = readFileSync(`/proc/${n}/stat`, 'utf8')
-        const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
-        return s.includes('(workerd') && ppid === process.pid ? [Number(n)] : []
-      } catch {
-        return []
-      }
-    })
-}
-
 const SECRETS = { VISITOR_SECRET: 'bench-visitor-secret-0123456789abcdef' }
 
 async function start(name, options, port, ruleset) {
-  const before = new Set(childWorkerd(new Set()))
+  const before = new Set(workerdPids())
   const mf = new Miniflare({
     ...options,
     compatibilityDate: '2026-04-20',
@@ -45,7 +31,7 @@ async function start(name, options, port, ruleset) {
     bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}`, ...SECRETS },
   })
   await mf.ready
-  const pid = childWorkerd(before)[0]
+  const pid = workerdPids().find((p) => !before.has(p))
   if (ruleset !== undefined) await (await mf.getKVNamespace('RULES')).put('ruleset', JSON.stringify(ruleset))
   return { name, mf, pid, url: `http://127.0.0.1:${port}${PAGE}` }
 }

@@ -2,30 +2,15 @@
 // of the Workers one at a time (each its own workerd process on port 9148) against the bench
 // origin and prints workerd CPU per request (from /proc, sequential requests). See
 // docs/performance.md, "Where the CPU goes".
-import { readdirSync, readFileSync } from 'node:fs'
 import { Miniflare } from 'miniflare'
 import { benchRuleset } from './fixtures.mjs'
 import { closeAgent, timedGet } from './measure.mjs'
 import { startOrigin } from './origin.mjs'
-import { bundleVeneer, cpuMs } from './workers.mjs'
+import { bundleVeneer, cpuMs, workerdPids } from './workers.mjs'
 
 const PORT = 9148
 const ORIGIN = 'http://127.0.0.1:9141'
 const SELECTORS = [...new Set(benchRuleset().placements.map((p) => p.selector))]
-
-function workerdChildren() {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .flatMap((n) => {
-      try {
-        const s = readFileSync(`/proc/${n}/stat`, 'utf8')
-        const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
-        return s.includes('(workerd') && ppid === process.pid ? [Number(n)] : []
-      } catch {
-        return []
-      }
-    })
-}
 
 const nativeRewriter = `const SEL = ${JSON.stringify(SELECTORS)}
 export default { async fetch(request, env) {
@@ -61,7 +46,7 @@ async function main() {
   const rows = []
   try {
     for (const [name, { ruleset, ...options }] of Object.entries(variants)) {
-      const before = new Set(workerdChildren())
+      const before = new Set(workerdPids())
       const mf = new Miniflare({
         ...options,
         compatibilityDate: '2026-04-20',
@@ -70,7 +55,7 @@ async function main() {
         bindings: { ORIGIN_URL: ORIGIN },
       })
       await mf.ready
-      const pid = workerdChildren().find((p) => !before.has(p))
+      const pid = workerdPids().find((p) => !before.has(p))
       if (ruleset !== undefined) await (await mf.getKVNamespace('RULES')).put('ruleset', JSON.stringify(ruleset))
       const row = { variant: name }
       for (const page of pages) {

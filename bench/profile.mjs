@@ -4,13 +4,13 @@
 // profile to /tmp/veneer.cpuprofile (open it in Chrome DevTools). Native time spent inside
 // HTMLRewriter or fetch shows as "(program)" or the calling function; workerd's CPU from /proc is
 // printed alongside so the JavaScript share can be read. See docs/performance.md.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Miniflare } from 'miniflare'
 import WebSocket from 'ws'
 import { aloneRuleset, benchRuleset } from './fixtures.mjs'
 import { closeAgent, timedGet } from './measure.mjs'
 import { startOrigin } from './origin.mjs'
-import { bundleVeneer, cpuMs } from './workers.mjs'
+import { bundleVeneer, cpuMs, workerdPids } from './workers.mjs'
 
 const args = process.argv.slice(2)
 const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt)
@@ -21,20 +21,6 @@ const TOP = Number(arg('--top', '40'))
 const PORT = 9149
 const INSPECTOR = 9150
 const ORIGIN_PORT = 9151
-
-function workerdChildren() {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .flatMap((n) => {
-      try {
-        const s = readFileSync(`/proc/${n}/stat`, 'utf8')
-        const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
-        return s.includes('(workerd') && ppid === process.pid ? [Number(n)] : []
-      } catch {
-        return []
-      }
-    })
-}
 
 async function devtools(port) {
   let targets
@@ -90,10 +76,10 @@ function summarize(profile) {
 
 async function main() {
   const origin = await startOrigin(ORIGIN_PORT)
-  const code = process.env.BUNDLE ? (await import('node:fs')).readFileSync(process.env.BUNDLE, 'utf8') : await bundleVeneer()
+  const code = process.env.BUNDLE ? readFileSync(process.env.BUNDLE, 'utf8') : await bundleVeneer()
   const full = benchRuleset()
   const ruleset = VARIANT === 'alone' ? aloneRuleset(full) : VARIANT === 'fallback' ? undefined : full
-  const before = new Set(workerdChildren())
+  const before = new Set(workerdPids())
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'veneer.mjs', contents: code }],
     kvNamespaces: ruleset === undefined ? [] : ['RULES'],
@@ -104,7 +90,7 @@ async function main() {
     bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}`, VISITOR_SECRET: 'bench-visitor-secret-0123456789abcdef' },
   })
   await mf.ready
-  const pid = workerdChildren().find((p) => !before.has(p))
+  const pid = workerdPids().find((p) => !before.has(p))
   if (ruleset !== undefined) await (await mf.getKVNamespace('RULES')).put('ruleset', JSON.stringify(ruleset))
   const url = `http://127.0.0.1:${PORT}${PAGE}`
   let state

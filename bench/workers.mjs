@@ -91,7 +91,8 @@ export async function bundleVeneer() {
   return bundleWorker()
 }
 
-function workerdPids() {
+/** The workerd processes this Node process started (Miniflare's children), by pid. */
+export function workerdPids() {
   const pids = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
