@@ -108,8 +108,25 @@ export function workerdPids() {
   return pids
 }
 
-/** utime + stime of a process, in ms of CPU (clock ticks of 10 ms on Linux). */
+/**
+ * CPU time a process has used, in ms: the sum over its threads of the scheduler's own count
+ * (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds), so short runs are not rounded to the 10 ms
+ * clock ticks of utime + stime, which are the fallback where schedstat is missing.
+ */
 export function cpuMs(pid) {
+  try {
+    let ns = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+      } catch {
+        // the thread ended while we looked
+      }
+    }
+    if (ns > 0) return ns / 1e6
+  } catch {
+    // no schedstat: the clock ticks below
+  }
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime (fields 14 and 15)
