@@ -14,10 +14,10 @@ export interface ParsedUrl {
  * Everything the request alone tells: geo, device, local time, request attributes. `parsed`:
  * the request's URL when the caller has parsed it already (the page path parses it once).
  *
- * `geo` and `time` are computed on first read: reading `request.cf` costs the runtime a JSON
- * parse and a deep freeze of the whole blob (about as much CPU as the rest of the decision,
- * docs/performance.md), and a page with no placement, or a ruleset that never looks at geo or
- * time, does not pay for it. They read, spread and serialise like plain properties.
+ * `geo` and `time` are computed on first read: the first read of `request.cf` makes the runtime
+ * parse the whole blob from JSON and deep-freeze it, and local time needs `Intl`; a page with no
+ * placement, or a ruleset that never looks at geo or time, does neither. They read, spread and
+ * serialise like plain properties.
  */
 export function contextualContext(request: Request, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
   if (Number.isNaN(at.getTime())) throw new RangeError('contextualContext: invalid request time')

@@ -5,7 +5,7 @@ import type { Env } from '../../src/env'
 import { CF, origin, PAGE, ruleset, rulesKv } from '../helpers'
 
 /**
- * `request.cf` costs the runtime a JSON parse and a deep freeze of the whole blob on first read
+ * The first read of `request.cf` makes the runtime parse and deep-freeze the whole blob
  * (docs/performance.md, "The fixed cost per request"): the page path reads it only when
  * something needs geo or local time.
  */
