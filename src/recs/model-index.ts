@@ -174,9 +174,9 @@ export function digits(text: string, at: number, n: number): number {
   return v
 }
 
-/** `v` (0 ≤ v < 64^n) as `n` base64url digits. */
-export function toDigits(v: number, n: number): string {
-  let s = ''
-  for (let k = n - 1; k >= 0; k--) s += B64[Math.floor(v / 64 ** k) % 64]
-  return s
+const B64_BYTES = new TextEncoder().encode(B64)
+
+/** Writes `v` (0 ≤ v < 64^n, n ≤ 5) as `n` base64url digits (ASCII) at `at`. */
+export function putDigits(out: Uint8Array, at: number, v: number, n: number): void {
+  for (let k = 0; k < n; k++) out[at + k] = B64_BYTES[(v >>> (6 * (n - 1 - k))) & 63] as number
 }
