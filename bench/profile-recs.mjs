@@ -1,6 +1,7 @@
-// `node bench/profile-recs.mjs [--legacy] [--requests 3000] [--static]`: a JS CPU profile of the
+// `node bench/profile-recs.mjs [--legacy] [--static] [--seconds 10]`: a JS CPU profile of the
 // Veneer Worker serving the recs bench page (bench/recs.mjs's setup) through workerd's inspector
-// (Chrome DevTools protocol): self time summed by function and file, and the share spent in GC.
+// (Chrome DevTools protocol): self time summed by function and file, the share spent in GC, and the
+// isolate's heap in use before the run (the model held in memory, plus garbage not yet collected).
 import { Miniflare } from 'miniflare'
 import WebSocket from 'ws'
 import { closeAgent, HEADERS, load } from './measure.mjs'
@@ -39,13 +40,15 @@ let id = 0
 const pending = new Map()
 ws.on('message', (m) => {
   const msg = JSON.parse(m.toString())
-  if (msg.id !== undefined) pending.get(msg.id)?.(msg.result)
+  if (msg.id !== undefined) pending.get(msg.id)?.(msg.result ?? { error: msg.error })
 })
 const send = (method, params = {}) =>
   new Promise((res) => {
     pending.set(++id, res)
     ws.send(JSON.stringify({ id, method, params }))
   })
+const heap = await send('Runtime.getHeapUsage')
+if (heap.error) console.error('heap usage:', heap.error)
 await send('Profiler.enable')
 await send('Profiler.setSamplingInterval', { interval: 200 })
 await send('Profiler.start')
@@ -72,6 +75,7 @@ const recsRows = [...self].filter(([k]) =>
 const recsUs = recsRows.filter(([k]) => !/garbage/.test(k)).reduce((a, [, us]) => a + us, 0)
 for (const [k, us] of [...rows, ['--- recommendations and GC ---', 0], ...recsRows.sort((a, b) => b[1] - a[1])])
   console.log(`${(us / 1000 / run.requests).toFixed(4).padStart(8)} ms/req ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`)
+console.log(`isolate heap in use before the run: ${(heap.usedSize / 1e6).toFixed(1)} MB used`)
 console.log(`recommendations code (self time, excl. GC): ${(recsUs / 1000 / run.requests).toFixed(4)} ms per request`)
 closeAgent()
 await mf.dispose()

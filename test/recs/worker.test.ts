@@ -102,6 +102,18 @@ describe('recommend in the Worker', () => {
     expect(text).toBe(page('/products/i0'))
   })
 
+  it('a cold isolate is not held for a costly decode: first page as the origin sent it, the next filled', async () => {
+    const doc = modelDoc()
+    doc.items = [...doc.items, ...Array.from({ length: 1500 }, (_, i) => ({ id: `f${i}`, title: `Filler ${i}`, url: `/f/${i}` }))]
+    await env.RULES.put(MODEL_KEY, JSON.stringify(doc)) // the first format, 100 KB: decoded after the response
+    const kv = await rulesKv(DOC)
+    const first = await visit('/products/i0', kv)
+    expect(first.res.status).toBe(200)
+    expect(first.text).toBe(page('/products/i0'))
+    const second = await visit('/products/i0', kv)
+    expect(second.text).toContain('<ul id="recs"><li><a href="/products/i1">Item 1</a></li>')
+  })
+
   it('an invalid stored model is ignored the same way', async () => {
     await env.RULES.put(MODEL_KEY, '{"version": 3, "items": "no"}')
     const { text } = await visit('/products/i0', await rulesKv(DOC))
