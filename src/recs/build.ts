@@ -3,7 +3,7 @@ import { utcDay } from '../measure/store'
 import { logError, logWarn } from '../util/log'
 import { CATALOG_KEY, parseStoredCatalog } from './catalog'
 import { buildModel, MODEL_META_KEY, type RecsCounts, type RecsModelDoc } from './model'
-import { modelKvEntries } from './model-codec'
+import { MODEL_FORMAT, modelKvEntries } from './model-codec'
 import { pairKey } from './similarity'
 
 /** Days of counters the model learns from, and the recent window trending compares with it. */
@@ -86,14 +86,17 @@ export async function buildRecsModel(env: Env, now: number = Date.now()): Promis
 
 /**
  * The cron entry: rebuilds the model when the last build is {@link REBUILD_MINUTES} old or more
- * (or there is none). `PUT api/catalog` and `POST api/recs/build` rebuild at once.
+ * (or there is none), and at once when the stored model is not in the current format (written by
+ * an earlier release: Workers decode a format 1 model only after a response, at a cost).
+ * `PUT api/catalog` and `POST api/recs/build` rebuild at once.
  */
 export async function scheduledRecsBuild(env: Env, now: number): Promise<BuildOutcome | { ok: true; skipped: true }> {
   try {
     const meta: unknown = JSON.parse((await env.RULES?.get(MODEL_META_KEY, 'text')) ?? 'null')
-    const builtAt =
-      typeof meta === 'object' && meta !== null ? Date.parse(String((meta as { builtAt?: unknown }).builtAt)) : Number.NaN
-    if (Number.isFinite(builtAt) && now - builtAt >= 0 && now - builtAt < REBUILD_MINUTES * 60_000 - 60_000)
+    const m = typeof meta === 'object' && meta !== null ? (meta as { builtAt?: unknown; format?: unknown }) : {}
+    const builtAt = Date.parse(String(m.builtAt))
+    const current = m.format === MODEL_FORMAT
+    if (current && Number.isFinite(builtAt) && now - builtAt >= 0 && now - builtAt < REBUILD_MINUTES * 60_000 - 60_000)
       return { ok: true, skipped: true }
   } catch {
     // an unreadable meta value: rebuild

@@ -122,6 +122,13 @@ describe('the scheduled model build', () => {
     expect(await scheduledRecsBuild(env, NOW + 60 * 60_000)).toMatchObject({ ok: true, version: 'm-20261130T041700Z' })
   })
 
+  it('a model from the first release (format 1 meta) is rebuilt at the next tick, whatever its age', async () => {
+    await env.RULES.put(MODEL_KEY, '{"version":"m-old","items":[]}')
+    await env.RULES.put(MODEL_META_KEY, JSON.stringify({ version: 'm-old', builtAt: new Date(NOW - 60_000).toISOString() }))
+    expect(await scheduledRecsBuild(env, NOW)).toMatchObject({ ok: true, version: 'm-20261130T031700Z' })
+    expect(await scheduledRecsBuild(env, NOW + 5 * 60_000)).toEqual({ ok: true, skipped: true })
+  })
+
   it('without a catalog nothing is written (the placements stay generic)', async () => {
     await env.RULES.delete(CATALOG_KEY)
     expect(await buildRecsModel(env, NOW)).toEqual({ ok: false, reason: 'no_catalog' })
