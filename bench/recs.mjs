@@ -1,14 +1,15 @@
 // `node bench/recs.mjs [--quick] [--items 5000] [--legacy]`: what a `recommend` placement costs
 // (SPEC 11, issue 13). The same 100 KB page and 50-segment, 10-placement ruleset, served by four
-// Workers in one run, rounds interleaved: the passthrough; the floor (a bare HTMLRewriter applying
-// the bench's changes plus the recommendations block as a fixed `setHtml`); Veneer with an 11th
-// placement that is a static `setHtml` of the same HTML (the cost of any rewrite); and Veneer whose
-// 11th placement is `recommend` (also-viewed, 8 items, one explored) from a model of `--items`
-// items × 20 neighbours. CPU per request is read from each workerd process (/proc), as
-// `npm run bench` does. Then the cold isolate: a fresh Worker's first page with the model in KV
-// (served within `budgetMs`, the element as the origin sent it), the time until the model is in
-// use, and the CPU the load costs (against a fresh Worker with no model, same requests).
-// `--legacy`: the model in the first stored format (one JSON document), as the first cron wrote it.
+// Workers in one run, 6 rounds interleaved (every other one in reverse order): the passthrough; the
+// floor (a bare HTMLRewriter applying the bench's changes plus the recommendations block as a
+// fixed `setHtml`); Veneer with an 11th placement that is a static `setHtml` of the same HTML (the
+// cost of any rewrite); and Veneer whose 11th placement is `recommend` (also-viewed, 8 items, one
+// explored) from a model of `--items` items × 20 neighbours. CPU per request is read from each
+// workerd process (/proc), as `npm run bench` does. Then 5 cold isolates: a fresh Worker's first
+// page with the model in KV (it has the recommendations, or the element as the origin sent it if
+// the model is not ready) against a fresh Worker without one, the time until the model is in use,
+// and the CPU the load costs (same requests to both). `--legacy`: the model in the first stored
+// format (one JSON document), as the first cron wrote it.
 import { writeFileSync } from 'node:fs'
 import { floorOps } from './fixtures.mjs'
 import { closeAgent, HEADERS, load } from './measure.mjs'
@@ -20,7 +21,7 @@ const args = process.argv.slice(2)
 const QUICK = args.includes('--quick')
 const LEGACY = args.includes('--legacy')
 const ITEMS = args.includes('--items') ? Number(args[args.indexOf('--items') + 1]) : 5000
-const ROUNDS = QUICK ? 1 : 4
+const ROUNDS = QUICK ? 1 : 6
 const DURATION_S = QUICK ? 3 : 8
 const COLD_RUNS = QUICK ? 1 : 5
 const BUDGET_MS = 50
@@ -107,8 +108,9 @@ try {
   if (check.veneer !== 'personalized' || check.rendered !== 8)
     throw new Error(`bench: recommendations not rendered (${check.rendered})`)
   const rows = Object.fromEntries(Object.keys(workers).map((k) => [k, []]))
+  // Every other round runs the Workers in reverse order, so no Worker always follows another.
   for (let r = 0; r < ROUNDS; r++)
-    for (const [name, w] of Object.entries(workers)) {
+    for (const [name, w] of r % 2 === 0 ? Object.entries(workers) : Object.entries(workers).reverse()) {
       console.error(`round ${r + 1}/${ROUNDS}: ${name}`)
       rows[name].push(await load(url(w), { connections: 10, duration: DURATION_S, pid: w.pid }))
     }
@@ -127,6 +129,13 @@ try {
     latencyP50Ms: Object.fromEntries(names.map((n) => [n, p50(n)])),
   }
   out.recommendOverStatic = round(out.cpuMsPerRequest.recommend / out.cpuMsPerRequest.static)
+  // Per round (the two Workers measured seconds apart), and their median: steadier than the
+  // pooled ratio when other jobs load the machine unevenly over the run.
+  const perRound = rows.recommend.map((x, i) =>
+    round(x.cpuMsTotal / x.requests / (rows.static[i].cpuMsTotal / rows.static[i].requests)),
+  )
+  out.recommendOverStaticPerRound = perRound
+  out.recommendOverStaticMedian = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)]
   out.recommendOverFloor = round(out.cpuMsPerRequest.recommend / out.cpuMsPerRequest.floor)
   out.staticOverFloor = round(out.cpuMsPerRequest.static / out.cpuMsPerRequest.floor)
   out.recommendOverPassthrough = round(out.cpuMsPerRequest.recommend / out.cpuMsPerRequest.passthrough)
