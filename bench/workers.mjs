@@ -17,7 +17,7 @@ const SECRETS = {
 }
 
 /** The passthrough baseline: fetch ORIGIN_URL + path, return the response as it is. */
-const PASSTHROUGH = `export default {
+export const PASSTHROUGH = `export default {
   async fetch(request, env) {
     const url = new URL(request.url)
     const headers = new Headers(request.headers)
@@ -139,7 +139,7 @@ export function rssMb(pid) {
   return Math.round((kb / 1024) * 10) / 10
 }
 
-async function start(name, options) {
+export async function start(name, options) {
   const before = new Set(workerdPids())
   const mf = new Miniflare({ compatibilityDate: COMPAT_DATE, host: '127.0.0.1', ...options })
   const url = await mf.ready

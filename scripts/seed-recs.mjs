@@ -14,19 +14,20 @@ const wrangler = join(root, 'node_modules', '.bin', 'wrangler')
 export async function seedRecs() {
   const catalogText = readFileSync(join(root, 'demo', 'catalog.json'), 'utf8')
   const { modelFromFiles } = await loadTs(join(root, 'src', 'recs', 'offline.ts'))
+  const { modelKvEntries } = await loadTs(join(root, 'src', 'recs', 'model-codec.ts'))
   const model = modelFromFiles(catalogText, readFileSync(join(root, 'demo', 'recs-history.csv'), 'utf8'))
   const catalog = JSON.parse(catalogText)
   delete catalog.$schema
   const dir = mkdtempSync(join(tmpdir(), 'veneer-recs-'))
   try {
+    // The model as the scheduled build stores it (format 2 and its meta value).
     for (const [key, value] of [
-      ['catalog', catalog],
-      [`catalog:v:${catalog.version}`, catalog],
-      ['recs:model', model],
-      ['recs:model:meta', { version: model.version, builtAt: model.builtAt }],
+      ['catalog', JSON.stringify(catalog)],
+      [`catalog:v:${catalog.version}`, JSON.stringify(catalog)],
+      ...modelKvEntries(model),
     ]) {
-      const file = join(dir, 'value.json')
-      writeFileSync(file, JSON.stringify(value))
+      const file = join(dir, 'value.txt')
+      writeFileSync(file, value)
       execFileSync(wrangler, ['kv', 'key', 'put', key, '--path', file, '--binding', 'RULES', '--local'], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],

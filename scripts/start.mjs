@@ -56,7 +56,8 @@ if (stored === undefined || (storedVersion?.startsWith('demo-') && storedVersion
 // 2b. Demo recommendations (catalog and model), when local KV has no model yet.
 let hasModel = false
 try {
-  hasModel = run(['kv', 'key', 'get', 'recs:model', '--binding', 'RULES', '--local']).trim().startsWith('{')
+  const stored = run(['kv', 'key', 'get', 'recs:model', '--binding', 'RULES', '--local']).trim()
+  hasModel = stored.startsWith('{') || stored.startsWith('VENEER-RECS/') // format 1 or 2 (src/recs/model-codec.ts)
 } catch {
   hasModel = false
 }

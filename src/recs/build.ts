@@ -2,7 +2,8 @@ import type { Env } from '../env'
 import { utcDay } from '../measure/store'
 import { logError, logWarn } from '../util/log'
 import { CATALOG_KEY, parseStoredCatalog } from './catalog'
-import { buildModel, MODEL_KEY, type RecsCounts, type RecsModelDoc } from './model'
+import { buildModel, MODEL_META_KEY, type RecsCounts, type RecsModelDoc } from './model'
+import { MODEL_FORMAT, modelKvEntries } from './model-codec'
 import { pairKey } from './similarity'
 
 /** Days of counters the model learns from, and the recent window trending compares with it. */
@@ -10,8 +11,7 @@ export const MODEL_WINDOW_DAYS = 28
 export const TRENDING_DAYS = 2
 /** The scheduled handler rebuilds at most this often, whatever the crons (a bandit's run every 5 minutes). */
 export const REBUILD_MINUTES = 60
-/** A small KV value beside the model: when it was built, so a cron tick can skip without reading the model. */
-export const MODEL_META_KEY = 'recs:model:meta'
+export { MODEL_META_KEY }
 const DAY_MS = 86_400_000
 
 const SUMS = `SELECT kind, a, b, SUM(count) AS n FROM recs_counts WHERE day >= ?1 GROUP BY kind, a, b`
@@ -53,7 +53,7 @@ export type BuildOutcome =
 
 /**
  * The scheduled model build (SPEC 13): counters from `DB` and the catalog from `RULES` into
- * `recs:model`, one JSON value written with one `put`, so the Worker reads the old model or
+ * `recs:model` (format 2, src/recs/model-codec.ts) with one `put`, so the Worker reads the old model or
  * the new one, never a mix. Counters older than the window are deleted. Never rejects.
  */
 export async function buildRecsModel(env: Env, now: number = Date.now()): Promise<BuildOutcome> {
@@ -68,15 +68,16 @@ export async function buildRecsModel(env: Env, now: number = Date.now()): Promis
     }
     const counts = await readCounts(db, now)
     const model: RecsModelDoc = buildModel(catalog, counts, new Date(now))
-    const text = JSON.stringify(model)
-    await kv.put(MODEL_KEY, text)
-    await kv.put(MODEL_META_KEY, JSON.stringify({ version: model.version, builtAt: model.builtAt }))
+    // The model first, then its meta: a Worker that sees the new version reads the new model.
+    const entries = modelKvEntries(model)
+    for (const [key, value] of entries) await kv.put(key, value)
+    const bytes = entries[0]?.[1].length ?? 0
     await db
       .prepare(PURGE)
       .bind(utcDay(now - MODEL_WINDOW_DAYS * DAY_MS))
       .run()
     const neighbours = Object.values(model.alsoViewed).reduce((n, l) => n + l.length, 0)
-    return { ok: true, version: model.version, items: model.items.length, neighbours, bytes: text.length }
+    return { ok: true, version: model.version, items: model.items.length, neighbours, bytes }
   } catch (err) {
     logError('recs_model_build_failed', err)
     return { ok: false, reason: 'failed' }
@@ -85,14 +86,17 @@ export async function buildRecsModel(env: Env, now: number = Date.now()): Promis
 
 /**
  * The cron entry: rebuilds the model when the last build is {@link REBUILD_MINUTES} old or more
- * (or there is none). `PUT api/catalog` and `POST api/recs/build` rebuild at once.
+ * (or there is none), and at once when the stored model is not in the current format (written by
+ * an earlier release: Workers decode a format 1 model only after a response, at a cost).
+ * `PUT api/catalog` and `POST api/recs/build` rebuild at once.
  */
 export async function scheduledRecsBuild(env: Env, now: number): Promise<BuildOutcome | { ok: true; skipped: true }> {
   try {
     const meta: unknown = JSON.parse((await env.RULES?.get(MODEL_META_KEY, 'text')) ?? 'null')
-    const builtAt =
-      typeof meta === 'object' && meta !== null ? Date.parse(String((meta as { builtAt?: unknown }).builtAt)) : Number.NaN
-    if (Number.isFinite(builtAt) && now - builtAt >= 0 && now - builtAt < REBUILD_MINUTES * 60_000 - 60_000)
+    const m = typeof meta === 'object' && meta !== null ? (meta as { builtAt?: unknown; format?: unknown }) : {}
+    const builtAt = Date.parse(String(m.builtAt))
+    const current = m.format === MODEL_FORMAT
+    if (current && Number.isFinite(builtAt) && now - builtAt >= 0 && now - builtAt < REBUILD_MINUTES * 60_000 - 60_000)
       return { ok: true, skipped: true }
   } catch {
     // an unreadable meta value: rebuild

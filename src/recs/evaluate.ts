@@ -1,4 +1,5 @@
-import { compileModel, type RecsIndex } from './model'
+import { indexModel } from './model-codec'
+import type { RecsIndex } from './model-index'
 import { recommend } from './recommend'
 import { byCount, pairKey, topNeighbours } from './similarity'
 import { NEIGHBOURS_PER_ITEM } from './model'
@@ -187,8 +188,10 @@ export function modelFromHistories(histories: readonly (readonly string[])[]): R
     }
   }
   const neighbours = topNeighbours(counts, pairs, { top: NEIGHBOURS_PER_ITEM })
-  const index = compileModel({
+  return indexModel({
     version: 'evaluate',
+    builtAt: '',
+    catalogVersion: '',
     items: [...counts.keys()].map((id) => ({ id, title: id, url: '/' })),
     alsoViewed: Object.fromEntries(neighbours),
     alsoBought: {},
@@ -196,8 +199,6 @@ export function modelFromHistories(histories: readonly (readonly string[])[]): R
     popular: byCount(counts, counts.size),
     popularByCategory: {},
   })
-  if (index === undefined) throw new Error('the evaluation model did not compile')
-  return index
 }
 
 class Tally {
@@ -243,7 +244,8 @@ export function evaluate(events: readonly ItemEvent[], k = 10): Evaluation {
       s.heldOut,
     )
     const popular: string[] = []
-    for (const id of index.popular) {
+    for (const i of index.popular) {
+      const id = index.id(i)
       if (popular.length >= k) break
       if (!history.has(id)) popular.push(id)
     }

@@ -8,23 +8,36 @@ import type { RecommendRenderer } from '../rewrite/plan'
 import type { CompiledRuleset } from '../rules/compile'
 import { logError } from '../util/log'
 import { type ServedSlotRow, viewRows } from './counts'
-import type { RecsIndex } from './model'
+import type { RecsIndex } from './model-index'
 import { recommend, type VisitorItems } from './recommend'
 import { getRecsModel } from './store'
 import { recsTally } from './tally'
 import { renderItem } from './template'
 import { itemOfPath } from './visitor-items'
 
-const hasRecommendCache = new WeakMap<CompiledRuleset, boolean>()
+/** Per ruleset version: each placement's variants that have a `recommend` operation. */
+const recommendVariants = new WeakMap<CompiledRuleset, ReadonlyMap<string, ReadonlySet<string>>>()
+
+function variantsWithRecommend(ruleset: CompiledRuleset): ReadonlyMap<string, ReadonlySet<string>> {
+  let map = recommendVariants.get(ruleset)
+  if (map === undefined) {
+    const m = new Map<string, Set<string>>()
+    for (const p of ruleset.placements)
+      for (const [id, v] of p.variants)
+        if (v.ops.some((op) => op.op === 'recommend')) {
+          const set = m.get(p.id) ?? new Set<string>()
+          set.add(id)
+          m.set(p.id, set)
+        }
+    map = m
+    recommendVariants.set(ruleset, map)
+  }
+  return map
+}
 
 /** Whether any variant of the ruleset has a `recommend` operation (computed once per version). */
 export function hasRecommend(ruleset: CompiledRuleset): boolean {
-  let has = hasRecommendCache.get(ruleset)
-  if (has === undefined) {
-    has = ruleset.placements.some((p) => [...p.variants.values()].some((v) => v.ops.some((op) => op.op === 'recommend')))
-    hasRecommendCache.set(ruleset, has)
-  }
-  return has
+  return variantsWithRecommend(ruleset).size > 0
 }
 
 /**
@@ -119,12 +132,7 @@ export function requestRecs(
 
 /** Whether this decision shows a `recommend` operation (so the model is worth waiting for). */
 export function decisionRecommends(ruleset: CompiledRuleset, decision: Decision): boolean {
-  if (!hasRecommend(ruleset)) return false
-  const byId = new Map(ruleset.placements.map((p) => [p.id, p]))
-  return decision.placements.some((d) =>
-    byId
-      .get(d.placement)
-      ?.variants.get(d.variant)
-      ?.ops.some((op) => op.op === 'recommend'),
-  )
+  const byPlacement = variantsWithRecommend(ruleset)
+  if (byPlacement.size === 0) return false
+  return decision.placements.some((d) => byPlacement.get(d.placement)?.has(d.variant) === true)
 }

@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { getBanditWeights, type BanditWeightsLookup } from '../../src/bandit/store'
 import { runBanditUpdates } from '../../src/bandit/update'
+import { purgeExpired } from '../../src/measure/retention'
 import { cohortSource, rawRowsSource } from '../../src/bandit/counts'
 import { banditConfigs } from '../../src/bandit/config'
 import { seededRng } from '../../src/bandit/random'
@@ -400,5 +401,18 @@ describe('recording bandit counts by exposure cohort', () => {
     expect((truth.bold?.[0] ?? 0) + (truth.control?.[0] ?? 0)).toBe(40)
     // 90/10 weights: fewer than 28 of 40 on bold has probability below 1e-4 (binomial).
     expect(truth.bold?.[0]).toBeGreaterThanOrEqual(28)
+  })
+})
+
+describe('retention', () => {
+  it('keeps bandit counts (totals, no visitor data) past retentionDays: a bandit’s estimates need every period', async () => {
+    const old = Date.UTC(2025, 0, 1)
+    await seedRows(env.DB, 'control', old, 40, 4)
+    const purged = await purgeExpired(env.DB, 30, Date.UTC(2026, 10, 30))
+    expect(purged.cutoff).toBeGreaterThan(old)
+    const rows = await env.DB.prepare('SELECT SUM(visitors) AS v, SUM(conversions) AS c FROM bandit_counts WHERE bucket = ?1')
+      .bind(Math.floor(old / HOUR) * HOUR)
+      .first<{ v: number; c: number }>()
+    expect(rows).toEqual({ v: 40, c: 4 })
   })
 })

@@ -5,6 +5,8 @@ import type { Env } from '../../src/env'
 import { buildRecsModel, MODEL_META_KEY, scheduledRecsBuild } from '../../src/recs/build'
 import { CATALOG_KEY } from '../../src/recs/catalog'
 import { MODEL_KEY, type RecsModelDoc } from '../../src/recs/model'
+import { decodeModel, MODEL_FORMAT, modelDocOf } from '../../src/recs/model-codec'
+import type { RecsIndex } from '../../src/recs/model-index'
 import worker from '../../src/worker'
 
 const env = workersEnv as unknown as Env & { RULES: KVNamespace; DB: D1Database }
@@ -59,7 +61,9 @@ beforeEach(async () => {
 async function storedModel(): Promise<RecsModelDoc> {
   const text = await env.RULES.get(MODEL_KEY, 'text')
   expect(text).not.toBeNull()
-  return JSON.parse(text as string) as RecsModelDoc
+  const index = decodeModel(text as string)
+  expect(index).toBeDefined()
+  return modelDocOf(index as RecsIndex)
 }
 
 describe('the scheduled model build', () => {
@@ -94,6 +98,13 @@ describe('the scheduled model build', () => {
     expect(m.version).toBe('m-20261130T031700Z')
     expect(m.catalogVersion).toBe('c-test')
     expect(m.items.map((i) => i.id)).toEqual(['a', 'b', 'c', 'd'])
+    // Stored compactly (format 2), and the meta a Worker's refresh checks first names the version.
+    expect((await env.RULES.get(MODEL_KEY, 'text'))?.startsWith('VENEER-RECS/2 "m-20261130T031700Z"\n')).toBe(true)
+    expect(JSON.parse((await env.RULES.get(MODEL_META_KEY, 'text')) ?? 'null')).toEqual({
+      version: 'm-20261130T031700Z',
+      builtAt: '2026-11-30T03:17:00.000Z',
+      format: MODEL_FORMAT,
+    })
     const old = await env.DB.prepare('SELECT COUNT(*) AS n FROM recs_counts WHERE day < ?1').bind(day(28)).first<{ n: number }>()
     expect(old?.n).toBe(0)
   })
@@ -109,6 +120,13 @@ describe('the scheduled model build', () => {
     expect(await scheduledRecsBuild(env, NOW)).toMatchObject({ ok: true, version: 'm-20261130T031700Z' })
     expect(await scheduledRecsBuild(env, NOW + 5 * 60_000)).toEqual({ ok: true, skipped: true })
     expect(await scheduledRecsBuild(env, NOW + 60 * 60_000)).toMatchObject({ ok: true, version: 'm-20261130T041700Z' })
+  })
+
+  it('a model from the first release (format 1 meta) is rebuilt at the next tick, whatever its age', async () => {
+    await env.RULES.put(MODEL_KEY, '{"version":"m-old","items":[]}')
+    await env.RULES.put(MODEL_META_KEY, JSON.stringify({ version: 'm-old', builtAt: new Date(NOW - 60_000).toISOString() }))
+    expect(await scheduledRecsBuild(env, NOW)).toMatchObject({ ok: true, version: 'm-20261130T031700Z' })
+    expect(await scheduledRecsBuild(env, NOW + 5 * 60_000)).toEqual({ ok: true, skipped: true })
   })
 
   it('without a catalog nothing is written (the placements stay generic)', async () => {

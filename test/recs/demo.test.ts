@@ -7,6 +7,7 @@ import home from '../../demo/site/index.html?raw'
 import sneakers from '../../demo/site/products/sneakers.html?raw'
 import type { Env } from '../../src/env'
 import { MODEL_KEY } from '../../src/recs/model'
+import { encodeModel } from '../../src/recs/model-codec'
 import { modelFromFiles } from '../../src/recs/offline'
 import type { RulesetInput } from '../../src/rules/schema'
 import { CF, origin, run, rulesKv } from '../helpers'
@@ -26,7 +27,7 @@ const visit = async (path: string) =>
   })
 
 beforeAll(async () => {
-  await env.RULES.put(MODEL_KEY, JSON.stringify(modelFromFiles(JSON.stringify(catalog), history)))
+  await env.RULES.put(MODEL_KEY, encodeModel(modelFromFiles(JSON.stringify(catalog), history)))
 })
 
 describe('the demo shop’s recommendations (demo/ruleset.json, catalog.json, recs-history.csv)', () => {

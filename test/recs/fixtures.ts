@@ -1,5 +1,7 @@
 import type { CatalogItemDoc } from '../../src/recs/catalog'
-import { compileModel, type RecsIndex, type RecsModelDoc } from '../../src/recs/model'
+import type { RecsModelDoc } from '../../src/recs/model'
+import { indexModel } from '../../src/recs/model-codec'
+import type { RecsIndex } from '../../src/recs/model-index'
 
 /** 40 items in 4 categories (`c0`…`c3`), `i0`…`i39`; item `iN` is in category `c(N % 4)`. */
 export function items(n = 40): CatalogItemDoc[] {
@@ -37,10 +39,9 @@ export function modelDoc(over: Partial<RecsModelDoc> = {}): RecsModelDoc {
   }
 }
 
+/** The fixture model's index, through the stored form (encoded and decoded as the Worker reads it). */
 export function index(over: Partial<RecsModelDoc> = {}): RecsIndex {
-  const i = compileModel(modelDoc(over))
-  if (i === undefined) throw new Error('fixture model did not compile')
-  return i
+  return indexModel(modelDoc(over))
 }
 
 /** A deterministic uniform generator (mulberry32), for reproducible exploration. */

@@ -6,6 +6,7 @@ import type { Env } from '../../src/env'
 import { decodeVisitor } from '../../src/identity/visitor-token'
 import { keyringFor } from '../../src/identity/keys'
 import { MODEL_KEY } from '../../src/recs/model'
+import { encodeModel } from '../../src/recs/model-codec'
 import { flushAggregates, setFlushPolicy } from '../../src/measure/aggregate'
 import type { RulesetInput } from '../../src/rules/schema'
 import { CF, origin, run, rulesKv } from '../helpers'
@@ -78,14 +79,14 @@ afterAll(() => {
   setFlushPolicy(undefined)
 })
 beforeEach(async () => {
-  await env.RULES.put(MODEL_KEY, JSON.stringify(modelDoc()))
+  await env.RULES.put(MODEL_KEY, encodeModel(modelDoc()))
 })
 
 describe('recommend in the Worker', () => {
   it('fills the element with rendered, escaped items before streaming', async () => {
     const doc = modelDoc()
     doc.items = doc.items.map((i) => (i.id === 'i1' ? { ...i, title: '<img src=x onerror=alert(1)>' } : i))
-    await env.RULES.put(MODEL_KEY, JSON.stringify(doc))
+    await env.RULES.put(MODEL_KEY, encodeModel(doc))
     const { res, text } = await visit('/products/i0', await rulesKv(DOC))
     expect(res.headers.get('x-veneer')).toBe('personalized')
     expect(text).toContain(
@@ -99,6 +100,18 @@ describe('recommend in the Worker', () => {
     const { res, text } = await visit('/products/i0', await rulesKv(DOC))
     expect(res.status).toBe(200)
     expect(text).toBe(page('/products/i0'))
+  })
+
+  it('a cold isolate is not held for a costly decode: first page as the origin sent it, the next filled', async () => {
+    const doc = modelDoc()
+    doc.items = [...doc.items, ...Array.from({ length: 1500 }, (_, i) => ({ id: `f${i}`, title: `Filler ${i}`, url: `/f/${i}` }))]
+    await env.RULES.put(MODEL_KEY, JSON.stringify(doc)) // the first format, 100 KB: decoded after the response
+    const kv = await rulesKv(DOC)
+    const first = await visit('/products/i0', kv)
+    expect(first.res.status).toBe(200)
+    expect(first.text).toBe(page('/products/i0'))
+    const second = await visit('/products/i0', kv)
+    expect(second.text).toContain('<ul id="recs"><li><a href="/products/i1">Item 1</a></li>')
   })
 
   it('an invalid stored model is ignored the same way', async () => {
