@@ -33,5 +33,6 @@ export function appendServerTiming(headers: Headers, entries: TimingEntry[]): vo
 
 /** A response with the same status and body whose headers may be changed. */
 export function withMutableHeaders(res: Response, body: ReadableStream | null = res.body): Response {
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: new Headers(res.headers) })
+  // The constructor copies `headers` into the new response's own (mutable) Headers: no copy here.
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
 }
