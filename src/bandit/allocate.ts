@@ -1,6 +1,6 @@
 import type { BanditConfig } from './config'
 import { periodWeightedEstimates, type PeriodCounts } from './estimate'
-import type { Rng } from './random'
+import type { Rng } from '../util/random'
 import { DEFAULT_DRAWS, probabilityOfBest, sharesWithFloor, type BetaPosterior } from './thompson'
 
 /** What one update decided. */

@@ -6,7 +6,7 @@ import { periodsOf, readPeriodHistory, type BanditCountsSource, type PeriodWeigh
 import { banditSampleRatio, type BanditSrm, type WeightedPeriod } from './srm'
 import { posteriors, splitPercent } from './allocate'
 import { probabilityOfBest } from './thompson'
-import type { Rng } from './random'
+import type { Rng } from '../util/random'
 
 export interface BanditArmResult {
   arm: string

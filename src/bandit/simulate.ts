@@ -1,7 +1,7 @@
 import { pickArm } from '../experiments/bucket'
 import { allocate } from './allocate'
 import { periodWeightedEstimates, type PeriodCounts } from './estimate'
-import { seededRng } from './random'
+import { seededRng } from '../util/random'
 import { DEFAULT_DRAWS } from './thompson'
 
 /**

@@ -1,4 +1,4 @@
-import { beta, type Rng } from './random'
+import { beta, type Rng } from '../util/random'
 
 /** A Beta posterior of one arm's conversion rate: Beta(alpha, beta). */
 export interface BetaPosterior {

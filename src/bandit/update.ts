@@ -6,7 +6,7 @@ import { allocate, type Allocation } from './allocate'
 import { banditConfigs, type BanditConfig } from './config'
 import { cohortSource } from './counts'
 import { countsOf, periodsOf, readPeriodHistory, type BanditCountsSource } from './periods'
-import { seededRng, type Rng } from './random'
+import { seededRng, type Rng } from '../util/random'
 import { DEFAULT_DRAWS } from './thompson'
 import { KEPT_PERIODS, parseWeightsDoc, weightsKey, type WeightsDoc } from './weights'
 

@@ -1,6 +1,6 @@
 import { banditConfigs } from '../bandit/config'
 import { cohortSource } from '../bandit/counts'
-import { seededRng } from '../bandit/random'
+import { seededRng } from '../util/random'
 import { banditResults, withBandit } from '../bandit/results'
 import { CONTROL, type CompiledRuleset } from '../rules/compile'
 import { analyze, type ArmTotals, compareGoal, emptyArm, emptyGoal, type GoalTotals } from './analysis'

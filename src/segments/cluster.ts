@@ -1,3 +1,4 @@
+import { seededRng } from '../util/random'
 /**
  * k-means over standardised features: k-means++ seeding (Arthur & Vassilvitskii 2007) then Lloyd
  * iterations, run from several seeds, the run with the least within-cluster sum of squares kept;
@@ -8,18 +9,6 @@
 /** Distance computations done so far (each over all the columns). */
 export interface Work {
   distances: number
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same subsample everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export interface Scaling {
@@ -188,7 +177,7 @@ export function clusterKmeans(scaled: number[][], k: number, opts: KmeansOptions
   const x = flatten(scaled, d)
   let best: Clustering | undefined
   for (let r = 0; r < restarts; r++) {
-    const result = lloyd(x, scaled.length, d, k, seededRandom(base * 7919 + r), maxIterations, work)
+    const result = lloyd(x, scaled.length, d, k, seededRng(base * 7919 + r), maxIterations, work)
     if (best === undefined || result.inertia < best.inertia - 1e-9) best = result
   }
   return relabelBySize(best as Clustering)
@@ -251,7 +240,7 @@ export function silhouette(
 ): number {
   let idx = scaled.map((_, i) => i)
   if (idx.length > sampleSize) {
-    const rand = seededRandom(seed)
+    const rand = seededRng(seed)
     for (let i = idx.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1))
       const t = idx[i] as number

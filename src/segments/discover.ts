@@ -1,10 +1,10 @@
+import { seededRng } from '../util/random'
 import type { ConditionDoc } from '../rules/schema'
 import {
   chooseK,
   clusterKmeans,
   distinctRows,
   nearestCentroid,
-  seededRandom,
   silhouette as silhouetteOf,
   standardise,
   type Work,
@@ -220,7 +220,7 @@ export function discover(sample: Sample, opts: DiscoverOptions = {}): DiscoverRe
 
 /** `m` distinct indices of [0, n), seeded (a partial Fisher–Yates shuffle), in increasing order. */
 function pick(n: number, m: number, seed: number): number[] {
-  const rand = seededRandom(seed)
+  const rand = seededRng(seed)
   const idx = Array.from({ length: n }, (_, i) => i)
   for (let i = 0; i < m; i++) {
     const j = i + Math.floor(rand() * (n - i))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { periodWeightedEstimates, type PeriodCounts } from '../../src/bandit/estimate'
-import { seededRng } from '../../src/bandit/random'
+import { seededRng } from '../../src/util/random'
 import { simulate } from '../../src/bandit/simulate'
 import { banditSampleRatio } from '../../src/bandit/srm'
 import { pickArm } from '../../src/experiments/bucket'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { allocate, splitPercent } from '../../src/bandit/allocate'
-import { beta, binomial, gamma, seededRng } from '../../src/bandit/random'
+import { beta, binomial, gamma, seededRng } from '../../src/util/random'
 import { probabilityOfBest, sharesWithFloor } from '../../src/bandit/thompson'
 import { chiSquareSf, lnGamma } from '../../src/measure/stats'
 import reference from '../fixtures/bandit/reference.json'

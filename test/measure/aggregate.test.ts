@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
@@ -5,7 +6,7 @@ import type { Env } from '../../src/env'
 import { consumeAggregateBatch, flushAggregates, pendingAggregates, setFlushPolicy } from '../../src/measure/aggregate'
 import type { RulesetInput } from '../../src/rules/schema'
 import { CF, origin, PAGE, rulesKv } from '../helpers'
-import { env, mulberry32 } from './helpers'
+import { env } from './helpers'
 
 const DOC: RulesetInput = {
   version: 'agg-1',
@@ -89,7 +90,7 @@ async function browse(
     props: {},
   } as unknown as ExecutionContext
   const testEnv = { ...e, RULES: kv }
-  const rand = mulberry32(seed)
+  const rand = seededRng(seed)
   const truth: Truth = { visitors: new Map(), signups: new Map(), purchasers: new Map(), revenue: new Map(), revenue2: new Map() }
   const inc = (m: Map<string, number>, k: string, by = 1) => m.set(k, (m.get(k) ?? 0) + by)
   let views = 0

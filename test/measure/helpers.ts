@@ -98,18 +98,6 @@ export async function clearTables(db: D1Database): Promise<void> {
   await db.batch(['exposures', 'conversions', 'served', 'stats_daily'].map((t) => db.prepare(`DELETE FROM ${t}`)))
 }
 
-/** mulberry32: a small seeded PRNG, so simulations are the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Stores rows of one aggregate kind as the queue consumer would (one UPSERT per merged row). */
 export async function storeRows<Row>(db: D1Database, kind: AggregateKind<Row>, list: readonly Row[]): Promise<void> {
   registerKind(kind)

@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 /**
  * The load simulation of issue 12: visitors' events pass through the real edge counting code
  * (src/measure/visit.ts, one measurement memory per visitor as the cookie keeps it), are summed
@@ -14,7 +15,6 @@ import type { ExposureMemo } from '../../src/measure/memory'
 import { buildResults, readDaily } from '../../src/measure/results'
 import { type StatsRow, statsKind } from '../../src/measure/stats-row'
 import { covariateOf, conversionsOf, type VisitorMeasure } from '../../src/measure/visit'
-import { rng } from './simulate'
 
 const EXPERIMENT = 'load-test'
 const ARMS = ['control', 'b', 'c'] as const
@@ -65,7 +65,7 @@ function exposeRows(v: VisitorMeasure, arm: string, segments: string[], at: numb
  */
 export async function runLoad(env: Env & { DB: D1Database }, visitors: number, seed = 7, isolates = 8): Promise<LoadFigures> {
   const started = Date.now()
-  const rand = rng(seed)
+  const rand = seededRng(seed)
   const truth: Truth = new Map()
   const truthArm = (segment: string, arm: string) => {
     let bySeg = truth.get(`${segment}|${arm}`)

@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 import { createExecutionContext, SELF, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Env } from '../../src/env'
@@ -7,7 +8,7 @@ import { utcDay } from '../../src/measure/store'
 import type { ExperimentResults } from '../../src/measure/types'
 import { forgetRuleset } from '../../src/rules/store'
 import worker from '../../src/worker'
-import { clearTables, env, mulberry32, RULESET_DOC, storeRows } from './helpers'
+import { clearTables, env, RULESET_DOC, storeRows } from './helpers'
 
 const AUTH = { authorization: 'Bearer test-admin-token' }
 const DAY = 86_400_000
@@ -31,7 +32,7 @@ async function results(id: string): Promise<ExperimentResults> {
 
 /** Writes a simulated experiment: visitors split by `split`, converting at `rates`, over `days`. */
 async function simulate(experiment: string, n: number, arms: [string, number, number][], seed: number, days = 3): Promise<void> {
-  const rnd = mulberry32(seed)
+  const rnd = seededRng(seed)
   const total = arms.reduce((a, [, w]) => a + w, 0)
   const list: StatsRow[] = []
   for (let i = 0; i < n; i++) {

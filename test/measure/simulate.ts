@@ -1,21 +1,10 @@
+import { seededRng } from '../../src/util/random'
 /**
  * Seeded simulations with known truth for the statistics of SPEC 12.1. The suite runs small
  * versions (test/measure/simulation.test.ts); `node scripts/measure-simulate.mjs` runs the full
  * ones and prints the figures. Pure: no runtime, no I/O.
  */
 import { type ArmTotals, compareGoal, emptyArm, emptyGoal } from '../../src/measure/analysis'
-
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface PeekingOptions {
   experiments: number
@@ -52,7 +41,7 @@ const arm = (): ArmTotals => {
  * endpoint does and checked against the truth.
  */
 export function simulatePeeking(o: PeekingOptions): PeekingFigures {
-  const rand = rng(o.seed)
+  const rand = seededRng(o.seed)
   let csEver = 0
   let fixedEver = 0
   let csCover = 0
@@ -119,7 +108,7 @@ export interface CupedFigures {
  * Σxy per arm) and compared through `compareGoal`.
  */
 export function simulateCuped(runs: number, visitors: number, seed: number): CupedFigures {
-  const rand = rng(seed)
+  const rand = seededRng(seed)
   const slope = 0.2
   const varX = 2 // uniform on {0,…,4}
   const meanY = 0.02 + slope * 2

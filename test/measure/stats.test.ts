@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 import { describe, expect, it } from 'vitest'
 import { type ArmTotals, compareGoal as compareTotals, emptyGoal, NOT_ENOUGH_DATA } from '../../src/measure/analysis'
 import { buildResults, type DailyRow } from '../../src/measure/results'
@@ -13,7 +14,6 @@ import {
   regularizedGammaQ,
   twoProportionZTest,
 } from '../../src/measure/stats'
-import { mulberry32 } from './helpers'
 
 // Reference values below were computed independently with SciPy 1.17 (scipy.special.erf,
 // scipy.stats.norm.cdf, scipy.stats.chi2.sf, scipy.stats.chisquare) and, for the Newcombe
@@ -251,7 +251,7 @@ describe('sample-ratio mismatch', () => {
 
 describe('simulations (seeded)', () => {
   function simulate(seed: number, n: number, rateA: number, rateB: number) {
-    const rnd = mulberry32(seed)
+    const rnd = seededRng(seed)
     const arms = { a: { n: 0, x: 0 }, b: { n: 0, x: 0 } }
     for (let i = 0; i < n; i++) {
       const arm = rnd() < 0.5 ? arms.a : arms.b

@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 // The byte path through real HTTP: the bundled Worker (scripts/bundle-worker.mjs) in Miniflare,
 // behind a Node origin that streams each page in the chunking a test asks for, read as raw bytes
 // off a TCP socket. An in-process `fetch` can report a body that was cut short as a clean, shorter
@@ -67,18 +68,6 @@ export interface OriginPage {
   contentLength?: boolean
 }
 
-/** A small seeded PRNG (mulberry32), so a failing random chunking can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The pieces a body is sent in, and the pause before each (ms). */
 export function cut(body: Buffer, chunking: Chunking): { piece: Buffer; pauseMs: number }[] {
   if (chunking.kind === 'whole' || body.length === 0) return [{ piece: body, pauseMs: 0 }]
@@ -90,7 +79,7 @@ export function cut(body: Buffer, chunking: Chunking): { piece: Buffer; pauseMs:
     for (let i = 0; i < body.length; i += chunking.size) out.push({ piece: body.subarray(i, i + chunking.size), pauseMs: 0 })
     return out
   }
-  const next = rng(chunking.seed)
+  const next = seededRng(chunking.seed)
   const maxPause = chunking.maxPauseMs ?? 3
   for (let i = 0; i < body.length; ) {
     const r = next()

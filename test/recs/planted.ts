@@ -1,3 +1,4 @@
+import { seededRng } from '../../src/util/random'
 /**
  * A synthetic history with planted item groups, for `recs evaluate` (known truth): items fall
  * into groups; a visitor belongs to one group and views mostly its items, sometimes the
@@ -11,17 +12,6 @@ export interface PlantedOptions {
   visitors?: number
   /** Share of a visitor's views inside their group (default 0.8). */
   inGroup?: number
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Draws an index 0..weights.length-1 with probability proportional to its weight. */
@@ -44,7 +34,7 @@ const cumulate = (w: number[]) => {
 }
 
 export function plantedCsv(o: PlantedOptions = {}): string {
-  const random = mulberry32(o.seed ?? 1)
+  const random = seededRng(o.seed ?? 1)
   const groups = o.groups ?? 10
   const per = o.itemsPerGroup ?? 20
   const visitors = o.visitors ?? 2000

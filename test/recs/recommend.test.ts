@@ -1,9 +1,10 @@
+import { seededRng } from '../../src/util/random'
 import { describe, expect, it } from 'vitest'
 import { recommend, type RecommendSpec, type VisitorItems } from '../../src/recs/recommend'
 import { compileItemTemplate, renderItem } from '../../src/recs/template'
 import { isSafeUrl } from '../../src/recs/url'
 import { compileModel } from '../../src/recs/model-codec'
-import { index, items, modelDoc, seeded } from './fixtures'
+import { index, items, modelDoc } from './fixtures'
 
 const nobody: VisitorItems = { recent: [], purchased: [] }
 const ids = (r: ReturnType<typeof recommend>) => r.slots.map((s) => s.item.id)
@@ -85,7 +86,7 @@ describe('recommend: exclusion and diversity', () => {
         index(),
         spec({ count: 8, explore: 0.5 }),
         { current: 'i0', recent: ['i5'], purchased: [] },
-        seeded(seed),
+        seededRng(seed),
       )
       expect(new Set(ids(r)).size).toBe(r.slots.length)
       expect(r.slots.length).toBe(8)
@@ -102,7 +103,7 @@ describe('recommend: exploration', () => {
     [0.3, 5],
   ] as const) {
     it(`explore ${explore} with count ${count}: the explored share over 10,000 renders is within ±3 points`, () => {
-      const random = seeded(42 + count)
+      const random = seededRng(42 + count)
       let explored = 0
       let slots = 0
       const top = new Set(['i1', 'i2', 'i3', 'i4', 'i5'].slice(0, count))
@@ -121,7 +122,7 @@ describe('recommend: exploration', () => {
   }
 
   it('explored items land at varying positions, not always last', () => {
-    const random = seeded(7)
+    const random = seededRng(7)
     const positions = new Set<number>()
     for (let n = 0; n < 200; n++) {
       const r = recommend(index(), spec({ count: 4, explore: 0.25 }), { ...nobody, current: 'i0' }, random)

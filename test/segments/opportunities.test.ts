@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { seededRandom } from '../../src/segments/cluster'
+import { seededRng } from '../../src/util/random'
 import { type ArmCounts, benjaminiHochberg, findOpportunities, type SegmentCounts } from '../../src/segments/opportunities'
 import reference from '../fixtures/segments/reference.json'
 
@@ -30,7 +30,7 @@ function simulate(
   visitors: number,
   seed: number,
 ): { overall: Record<string, ArmCounts>; segments: SegmentCounts[] } {
-  const rand = seededRandom(seed)
+  const rand = seededRng(seed)
   const overall: Record<string, ArmCounts> = { A: { visitors: 0, conversions: 0 }, B: { visitors: 0, conversions: 0 } }
   const bySegment = new Map<string, Record<string, ArmCounts>>()
   for (let i = 0; i < visitors; i++) {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/segments/cluster'
+import { seededRng } from '../../src/util/random'
 
 /**
  * Generated visitor samples with known truth: `k` behaviour profiles (clusters) with noise, in
@@ -43,7 +43,7 @@ export const PLANTED_HEADER = [
 
 /** `n` rows from `k` profiles with the given shares (equal when omitted). */
 export function plantedSample(k: number, n: number, seed: number, shares?: number[]): Planted {
-  const rand = seededRandom(seed)
+  const rand = seededRng(seed)
   const normal = (): number => {
     const u = 1 - rand()
     const v = rand()

@@ -6,7 +6,7 @@ import { flushAggregates } from '../../src/measure/aggregate'
 import type { ExposureMemo } from '../../src/measure/memory'
 import type { RulesetInput } from '../../src/rules/schema'
 import { forgetRuleset } from '../../src/rules/store'
-import { seededRandom } from '../../src/segments/cluster'
+import { seededRng } from '../../src/util/random'
 import { findOpportunities } from '../../src/segments/opportunities'
 import {
   type ExposedRow,
@@ -35,7 +35,7 @@ const MOBILE = { 'device.type': 'mobile' }
 const RATES = { heavy: { A: 0.3, B: 0.18 }, browsers: { A: 0.12, B: 0.12 }, rest: { A: 0.08, B: 0.16 } }
 
 function plantedExposed(n: number, seed: number, days = ['2026-11-27', '2026-11-28', '2026-11-29']): ExposedRow[] {
-  const rand = seededRandom(seed)
+  const rand = seededRng(seed)
   const rows: ExposedRow[] = []
   for (let i = 0; i < n; i++) {
     const u = rand()
@@ -328,7 +328,7 @@ describe('end to end: real page views, events and measurement, then opportunitie
     // Truth: desktop (70%) buys more with "bold" (40% against 10%); mobile buys more with
     // "control" (50% against 10%). Overall "bold" wins (31% against 22%).
     const rates = { desktop: { control: 0.1, bold: 0.4 }, mobile: { control: 0.5, bold: 0.1 } }
-    const rand = seededRandom(12)
+    const rand = seededRng(12)
     const view = async (cookie: string, ua: string) => {
       const res = await app.fetch(
         new Request('https://shop.example/', { headers: { cookie, 'user-agent': ua }, cf: CF.berlin } as RequestInit),

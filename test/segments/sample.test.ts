@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import type { Context } from '../../src/context/types'
 import { runRetention } from '../../src/measure/retention'
 import { forgetRuleset } from '../../src/rules/store'
-import { seededRandom } from '../../src/segments/cluster'
+import { seededRng } from '../../src/util/random'
 import { consumeAggregateBatch, flushAggregates } from '../../src/measure/aggregate'
 import '../../src/measure/kinds'
 import {
@@ -124,7 +124,7 @@ describe('aggregation before storage', () => {
   it('caps rows per day, and samples the whole day rather than its first hours', async () => {
     // 20 flush windows of 500 visitors each through the kind's merge (as the isolate buffer does),
     // then its one UPSERT per window, with 200 slots a day.
-    const rand = seededRandom(3)
+    const rand = seededRng(3)
     for (let w = 0; w < 20; w++) {
       let day: SampleDay | undefined
       for (let i = 0; i < 500; i++) day = sampleKind.merge(day, sampleDay(sampleEntry({ window: w }, NOW, rand, 200)))
@@ -144,7 +144,7 @@ describe('aggregation before storage', () => {
   })
 
   it('a bounded read takes the lowest slots of every day: a uniform subsample spread over the days', async () => {
-    const rand = seededRandom(9)
+    const rand = seededRng(9)
     const days = ['2026-05-30', '2026-05-31', '2026-06-01']
     const stmt = env.DB.prepare('INSERT INTO segment_sample (day, slot, priority, row) VALUES (?1, ?2, 0.5, ?3)')
     const writes: D1PreparedStatement[] = []

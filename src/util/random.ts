@@ -1,6 +1,7 @@
 /**
- * Random numbers for Thompson sampling and the bandit simulation. A seeded generator so tests
- * and simulations are reproducible; the scheduled handler seeds it from the clock.
+ * Seeded random numbers, one definition for the project: Thompson sampling and the bandit
+ * simulation (the scheduled handler seeds it from the clock), k-means restarts and subsamples
+ * (segment discovery), and every test and simulation that needs a reproducible sequence.
  */
 
 /** A source of uniform numbers in [0, 1). */
