@@ -1,4 +1,4 @@
-import { MAX_RULESET_CHARS, RULESET_KEY } from '../rules/store'
+import { forgetRuleset, MAX_RULESET_CHARS, RULESET_KEY } from '../rules/store'
 
 /** KV key of one published version's document (SPEC 3). */
 export const versionKey = (version: string): string => `ruleset:v:${version}`
@@ -133,6 +133,27 @@ export async function publishDocument(
   if (options.note !== undefined && options.note !== '') entry.note = options.note.slice(0, 500)
   await store.put(VERSIONS_KEY, JSON.stringify([entry, ...index].slice(0, MAX_INDEX_ENTRIES)))
   return { version, previous, entry }
+}
+
+/**
+ * Publishes `doc` from a Worker route (admin API, dashboard, editor): {@link publishDocument},
+ * then this isolate serves the new version from its next request. A document over the load cap
+ * is answered `{ tooLarge }` (every route shows it as a 413), never thrown.
+ */
+export async function publishFromWorker(
+  kv: KVNamespace,
+  doc: Record<string, unknown>,
+  note: string | undefined,
+): Promise<PublishOutcome | { tooLarge: string }> {
+  let out: PublishOutcome
+  try {
+    out = await publishDocument(kvStore(kv), doc, { note })
+  } catch (err) {
+    if (err instanceof RulesetTooLargeError) return { tooLarge: err.message }
+    throw err
+  }
+  forgetRuleset(kv)
+  return out
 }
 
 export type RollbackOutcome = { ok: true; version: string; previous?: string } | { ok: false; reason: 'not_found' }

@@ -7,10 +7,9 @@ import { LoginPage, MessagePage } from '../admin/dashboard/layout'
 import { guardPost, sessionOf } from '../admin/dashboard/routes'
 import { MAX_RULESET_BYTES } from '../admin/http'
 import { validateDocument, validateText } from '../admin/validate'
-import { kvStore, publishDocument } from '../admin/versions'
+import { publishFromWorker } from '../admin/versions'
 import type { Env } from '../env'
 import { newNonce } from '../qa/form'
-import { forgetRuleset } from '../rules/store'
 import type { RulesetIssue } from '../rules/errors'
 import { backgroundRunner } from '../util/background'
 import { applyChange, parseChangeForm } from './change'
@@ -84,7 +83,7 @@ async function renderEditor(
   path: string,
   visitor: PreviewVisitor,
   extra: Partial<EditorProps> = {},
-  status: 200 | 400 | 422 = 200,
+  status: 200 | 400 | 413 | 422 = 200,
 ): Promise<Response> {
   const kv = c.env.RULES
   if (kv === undefined)
@@ -230,9 +229,9 @@ adminEditor.post(
         { errors: v.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`) },
         422,
       )
-    const out = await publishDocument(kvStore(kv), v.doc, { note: `editor: ${draft.edits.slice(-3).join('; ')}`.slice(0, 200) })
+    const out = await publishFromWorker(kv, v.doc, `editor: ${draft.edits.slice(-3).join('; ')}`.slice(0, 200))
+    if ('tooLarge' in out) return renderEditor(c, session.csrf, path, NO_VISITOR, { errors: [out.tooLarge] }, 413)
     await deleteDraft(kv)
-    forgetRuleset(kv)
     return c.body(null, 303, { location: back(form, { published: out.version }) })
   },
 )

@@ -4,7 +4,7 @@ import { requireAdmin } from '../admin/auth'
 import { explain } from '../admin/explain'
 import { MAX_RULESET_BYTES, MAX_SMALL_BODY_BYTES, readJson } from '../admin/http'
 import { summarize, validateDocument } from '../admin/validate'
-import { kvStore, listVersions, publishDocument, RulesetTooLargeError, rollbackTo, versionKey } from '../admin/versions'
+import { kvStore, listVersions, publishFromWorker, rollbackTo, versionKey } from '../admin/versions'
 import type { Env } from '../env'
 import { limitBody } from '../http/body'
 import { jsonError } from '../http/errors'
@@ -70,14 +70,8 @@ adminApi.put('/ruleset', limit(MAX_RULESET_BYTES), async (c) => {
   if (!body.ok) return body.response
   const v = validateDocument(body.value)
   if (!v.ok) return jsonError(c, 422, 'invalid_ruleset', v.issues)
-  let out
-  try {
-    out = await publishDocument(kvStore(kv), v.doc, { note: noteOf(c.req.header('x-veneer-note')) })
-  } catch (err) {
-    if (err instanceof RulesetTooLargeError) return jsonError(c, 413, 'too_large', err.message)
-    throw err
-  }
-  forgetRuleset(kv) // this isolate serves the new version from its next request
+  const out = await publishFromWorker(kv, v.doc, noteOf(c.req.header('x-veneer-note')))
+  if ('tooLarge' in out) return jsonError(c, 413, 'too_large', out.tooLarge)
   return c.json({
     ok: true,
     version: out.version,

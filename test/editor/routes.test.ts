@@ -115,6 +115,30 @@ describe('the editor routes', () => {
     }
   })
 
+  it('answers a draft over the load cap with 413 and its reason, keeping the draft and the active version', async () => {
+    const { cookie, csrf } = await login()
+    const doc = demoRuleset() as { segments: unknown[] }
+    const big = {
+      ...doc,
+      segments: [
+        ...doc.segments,
+        ...Array.from({ length: 2500 }, (_, i) => ({
+          id: `pad-${i}`,
+          description: 'p'.repeat(900),
+          when: { 'geo.country': 'ZZ' },
+        })),
+      ],
+    }
+    const draft = { base: 'v1', text: JSON.stringify(big), edits: ['padding'], savedAt: new Date().toISOString() }
+    await testEnv.RULES!.put(DRAFT_KEY, JSON.stringify(draft))
+    const before = await (await api('GET', '/ruleset/versions')).text()
+    const res = await post('/publish', { csrf, path: '/' }, cookie)
+    expect(res.status).toBe(413)
+    expect(await res.text()).toContain('over the')
+    expect(await testEnv.RULES!.get(DRAFT_KEY)).not.toBeNull()
+    expect(await (await api('GET', '/ruleset/versions')).text()).toBe(before)
+  })
+
   it('saves a change to a draft, which visitors do not see until it is published with history', async () => {
     const { cookie, csrf } = await login()
     const saved = await post('/save', { ...CHANGE, csrf }, cookie)

@@ -16,7 +16,7 @@ import { loadResults, type ResultsLookup } from '../results-source'
 import { clearSessionCookie, createSession, readSession, SESSION_COOKIE, sessionCookie, type Session } from '../session'
 import { clientKey, lockedFor, recordFailure } from '../throttle'
 import { validateText } from '../validate'
-import { kvStore, listVersions, publishDocument, RulesetTooLargeError, rollbackTo, versionKey } from '../versions'
+import { kvStore, listVersions, publishFromWorker, rollbackTo, versionKey } from '../versions'
 import { LoginPage, MessagePage } from './layout'
 import { DashboardPage, type DashboardProps } from './page'
 import { EMPTY_PREVIEW, type PreviewForm } from './preview'
@@ -256,19 +256,14 @@ adminDashboard.post(
       return render(c, session, { draft: text, validation: { ok: true, issues: [], warnings: v.warnings } })
     const kv = c.env.RULES
     if (kv === undefined) return c.html(<MessagePage title="Veneer admin" message="The RULES KV namespace is not bound." />, 503)
-    let out
-    try {
-      out = await publishDocument(kvStore(kv), v.doc, { note: field(form, 'note', 200) || 'dashboard' })
-    } catch (err) {
-      if (!(err instanceof RulesetTooLargeError)) throw err
+    const out = await publishFromWorker(kv, v.doc, field(form, 'note', 200) || 'dashboard')
+    if ('tooLarge' in out)
       return render(
         c,
         session,
-        { draft: text, validation: { ok: false, issues: [{ path: '', message: err.message }], warnings: [] } },
+        { draft: text, validation: { ok: false, issues: [{ path: '', message: out.tooLarge }], warnings: [] } },
         413,
       )
-    }
-    forgetRuleset(kv)
     return c.body(null, 303, { location: `${HOME}?done=published:${encodeURIComponent(out.version)}` })
   },
 )
