@@ -19,7 +19,7 @@ import { preferences } from './routes/preferences'
 import { qa } from './routes/qa'
 import { results } from './routes/results'
 import { segmentsApi } from './routes/segments'
-import { backgroundRunner } from './util/background'
+import { backgroundRunner, waitUntilOf } from './util/background'
 import { logError } from './util/log'
 import { isPageRequest, servePage } from './pipeline/page'
 
@@ -78,18 +78,6 @@ function originServer(
     const ttl = peekRuleset(env.RULES)?.settings.originCacheTtl ?? 0
     const target = origin === undefined ? env : { ...env, ORIGIN_URL: origin }
     return fetchOriginCached(request, target, ttl, waitUntil, options.fetchOrigin)
-  }
-}
-
-/** `ctx.waitUntil`, safe where there is none (`app.request()` in tests): the promise runs unattended. */
-function waitUntilOf(ctx: ExecutionContext | undefined): (p: Promise<unknown>) => void {
-  return (p) => {
-    try {
-      if (ctx === undefined) throw new Error('no execution context')
-      ctx.waitUntil(p)
-    } catch {
-      p.catch(() => undefined)
-    }
   }
 }
 

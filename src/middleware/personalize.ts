@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Env } from '../env'
-import { startLookup } from '../pipeline/page'
-import { personalizeResponse } from '../pipeline/personalize'
+import { servePage } from '../pipeline/page'
 import { backgroundRunner } from '../util/background'
 
 export interface PersonalizeOptions {
@@ -34,15 +33,14 @@ export function personalize(options: PersonalizeOptions = {}): MiddlewareHandler
   if (!Number.isFinite(coldBudgetMs) || coldBudgetMs <= 0) throw new TypeError('personalize: budgetMs must be a positive number')
   return async function veneerPersonalize(c, next) {
     const request = c.req.raw
-    const startedAt = performance.now()
     if (c.req.path.startsWith(prefix) || request.method !== 'GET' || request.headers.has('range')) return next()
-    const waitUntil = backgroundRunner(c)
-    const lookup = startLookup(c.env, coldBudgetMs, waitUntil)
-    if (lookup === undefined) return next()
-    await next()
-    const origin = c.res
-    const out = await personalizeResponse({ request, env: c.env ?? {}, origin, lookup, waitUntil, startedAt, at: now?.() })
-    if (out !== origin) {
+    // The downstream handlers are the origin: the same page path as a whole Worker's (servePage).
+    const fetchPage = async () => {
+      await next()
+      return c.res
+    }
+    const out = await servePage(request, c.env ?? {}, backgroundRunner(c), fetchPage, { coldBudgetMs, now })
+    if (out !== c.res) {
       // Hono merges the old response's headers into a new one on assignment; clear it first.
       c.res = undefined
       c.res = out

@@ -30,7 +30,7 @@ export function isPageRequest(request: Request): boolean {
  * The ruleset lookup of a page request (bounded by the cold budget; never rejects), or
  * `undefined` when even starting it failed: the page then goes out as the origin sent it.
  */
-export function startLookup(
+function startLookup(
   env: Env | undefined,
   coldBudgetMs: number,
   waitUntil: (p: Promise<unknown>) => void,
