@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'internal_error'
   | 'invalid_catalog'
   | 'invalid_condition'
+  | 'invalid_correction'
   | 'invalid_days'
   | 'invalid_event'
   | 'invalid_experiment_id'
@@ -25,6 +26,7 @@ export type ErrorCode =
   | 'invalid_redirect'
   | 'invalid_request'
   | 'invalid_ruleset'
+  | 'invalid_segment'
   | 'invalid_token'
   | 'measurement_disabled'
   | 'method_not_allowed'
@@ -46,6 +48,7 @@ export type ErrorCode =
   | 'too_many_requests'
   | 'unauthorized'
   | 'unbound'
+  | 'unknown_bandit'
   | 'unknown_experiment'
 
 /** The JSON error body of every Veneer endpoint. */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { requireAdmin } from '../admin/auth'
 import { type ErrorCode, jsonError } from '../http/errors'
+import { experimentIdParam } from '../http/params'
 import type { Env } from '../env'
 import { getRuleset } from '../rules/store'
 import { Condition, type ConditionDoc } from '../rules/schema'
@@ -19,7 +20,6 @@ export const DEFAULT_DAYS = 7
 /** Conditions passed in (`when=`) per opportunities request at most, and their JSON length. */
 const MAX_WHEN = 4
 const MAX_WHEN_CHARS = 4096
-const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 const GOAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/
 
 export type DiscoverOutcome =
@@ -241,9 +241,8 @@ export const segmentsApi = new Hono<{ Bindings: Env }>()
   })
   .get('/api/opportunities/:experimentId', async function opportunitiesRoute(c) {
     c.header('cache-control', 'no-store')
-    const id = c.req.param('experimentId')
-    if (!EXPERIMENT_ID.test(id))
-      return jsonError(c, 400, 'invalid_experiment_id', 'experiment ids are letters, digits, "_", "-", ".", ":" (at most 100)')
+    const id = experimentIdParam(c)
+    if (id instanceof Response) return id
     const goal = c.req.query('goal')
     if (goal !== undefined && !GOAL_ID.test(goal)) return jsonError(c, 400, 'invalid_goal', 'not a goal id')
     const days = parseDays(c.req.query('days'))

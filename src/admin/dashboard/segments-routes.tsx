@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import { limitBody } from '../../http/body'
+import { EXPERIMENT_ID } from '../../http/params'
 import { Hono } from 'hono'
 import type { Env } from '../../env'
 import {
@@ -19,8 +20,6 @@ import { validateText } from '../validate'
 import { LoginPage } from './layout'
 import { dashboardGuard, field, guardPost, render, sessionOf } from './routes'
 import { OpportunitiesPage, SegmentsPage } from './segments'
-
-const EXPERIMENT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/
 
 /**
  * The dashboard's segment discovery views (SPEC 15), mounted at `/__veneer/admin` next to the
