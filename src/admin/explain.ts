@@ -173,6 +173,8 @@ export async function explain(
   const explicit = (root: string) => (isRecord(attrs[root]) ? (attrs[root] as Record<string, unknown>) : undefined)
   const adjust: ContextAdjust = {
     contextual: (c: ContextualContext) => {
+      // The request context has getters only (src/context/request.ts): adjust a plain copy.
+      if (explicit('request') !== undefined) c.request = { ...c.request }
       for (const root of ['geo', 'device', 'time', 'request'] as const) {
         const v = explicit(root)
         if (v !== undefined) deepAssign(c[root] as unknown as Record<string, unknown>, v)

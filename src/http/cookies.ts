@@ -49,13 +49,19 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** True for plain-http requests to a loopback host: the only place cookies go without `Secure`. */
 export function isPlainHttpLocalhost(url: string | URL): boolean {
-  if (typeof url === 'string' && !url.startsWith('http:')) return false // https: no parse needed
-  try {
-    const u = typeof url === 'string' ? new URL(url) : url
-    return u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || u.hostname.endsWith('.localhost'))
-  } catch {
-    return false
-  }
+  if (typeof url !== 'string') return url.protocol === 'http:' && isLoopbackHost(url.hostname)
+  if (!url.startsWith('http://')) return false // https: nothing to look at
+  // A request's URL is already in its serialised form (lower-case host, no userinfo for
+  // loopback cases that matter), so the host is read off the text: every page view asks.
+  const end = url.slice(7).search(/[/?#]/)
+  const host = end < 0 ? url.slice(7) : url.slice(7, 7 + end)
+  if (host.includes('@')) return isPlainHttpLocalhost(new URL(url))
+  const colon = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':')
+  return isLoopbackHost((colon > 0 ? host.slice(0, colon) : host).toLowerCase())
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || hostname.endsWith('.localhost')
 }
 
 export interface SetCookieOptions {

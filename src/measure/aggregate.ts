@@ -172,10 +172,7 @@ export function aggregateEvent(
 ): void {
   if (!parts.some((p) => p.rows.length > 0)) return
   try {
-    if (env.EVENTS === undefined && env.DB === undefined) {
-      warnUnbound()
-      return
-    }
+    if (!measurementBound(env)) return
     for (const { kind, rows } of parts) {
       if (rows.length === 0) continue
       if (!registry.has(kind.kind)) registerKind(kind)
@@ -196,6 +193,16 @@ export function aggregateEvent(
   } catch (err) {
     logError('measure_aggregate_failed', err)
   }
+}
+
+/**
+ * Whether anything could store measurement rows (`EVENTS` or `DB` bound); warns once per isolate
+ * when not. Callers check it before building rows, so an unmeasured site pays nothing per view.
+ */
+export function measurementBound(env: Env): boolean {
+  if (env.EVENTS !== undefined || env.DB !== undefined) return true
+  warnUnbound()
+  return false
 }
 
 let warnedUnbound = false

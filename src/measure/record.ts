@@ -8,7 +8,7 @@ import { identityOf } from '../identity/state'
 import type { VisitorRecord } from '../identity/visitor-token'
 import type { CompiledRuleset } from '../rules/compile'
 import { logError } from '../util/log'
-import { aggregateEvent, aggregateMany } from './aggregate'
+import { aggregateEvent, aggregateMany, measurementBound } from './aggregate'
 import { eventGoals, isQaDecision, pathGoals } from './events'
 import { visitorHasher } from './hash'
 import './kinds'
@@ -100,6 +100,9 @@ export function recordPageView(
 ): void {
   try {
     if (!mayRecordPageView(ctx, decision)) return // nothing to do: keep the hot path free
+    // Nothing could store the rows: the visitor's measurement memory is left as it was too, so
+    // once `DB` or `EVENTS` is bound their exposures and conversions are counted then.
+    if (!measurementBound(env)) return
     const record = state === undefined ? undefined : identityOf(state)?.record
     const at = contextTime(ctx)
     const { served, stats } = pageViewRows(ruleset, ctx, decision, record, at)
@@ -169,7 +172,7 @@ export function recordVisitorEvent(
 ): void {
   try {
     const goals = eventGoals(ruleset, [event.type, event.goal])
-    if (goals.length === 0) return
+    if (goals.length === 0 || !measurementBound(env)) return // as for page views
     const stats = conversionsOf(visitorMeasure(record), goals, event.value, at)
     aggregateEvent(env, waitUntil, [
       { kind: statsKind, rows: stats },

@@ -6,6 +6,18 @@ export type VeneerState = 'personalized' | 'generic' | 'fallback' | 'holdout' | 
  * (`public`, `s-maxage`, `proxy-revalidate`) removed, `private` added, the rest kept.
  */
 export function privateCacheControl(origin: string | null, extra: string[] = []): string {
+  // A site sends a handful of Cache-Control values, and every page view with a cookie asks.
+  const key = extra.length === 0 ? (origin ?? '') : undefined
+  const known = key === undefined ? undefined : privateForms.get(key)
+  if (known !== undefined) return known
+  const out = privateForm(origin, extra)
+  if (key !== undefined && key.length <= 200 && privateForms.size < 64) privateForms.set(key, out)
+  return out
+}
+
+const privateForms = new Map<string, string>()
+
+function privateForm(origin: string | null, extra: string[]): string {
   const kept = (origin ?? '')
     .split(',')
     .map((d) => d.trim())

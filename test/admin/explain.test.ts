@@ -113,6 +113,12 @@ describe('POST api/explain agrees with a real request', () => {
     ).json<any>()
     expect(trace.request.url).toContain('utm_source=newsletter')
     expect(trace.context.request.language).toBe('en-us')
+    // Scalars of the request context are set on a copy (the request context has getters only).
+    const told = await (
+      await api('POST', '/explain', { path: '/', request: { language: 'de-de', referrer: 'https://news.example/a' } })
+    ).json<any>()
+    expect(told.context.request.language).toBe('de-de')
+    expect(told.context.request.referrer).toBe('https://news.example/a')
     const hero = trace.placements.find((p: any) => p.placement === 'home-hero')
     expect(hero.variant).toBe('newsletter')
     const page = await realPage('/?utm_source=newsletter', { cf, headers } as any)

@@ -18,6 +18,14 @@ describe('src/http: one definition each (issue 10)', () => {
       ['http://app.localhost/', false],
       ['http://127.0.0.1:8787/', false],
       ['http://[::1]:8787/', false],
+      ['http://localhost', false],
+      ['http://localhost?x=1', false],
+      ['http://LOCALHOST:8787/', false],
+      ['http://user@localhost/', false],
+      ['http://localhost.evil.example/', true],
+      ['http://evil.example/localhost', true],
+      ['http://evil.example/?h=127.0.0.1', true],
+      ['http://[::2]:8787/', true],
     ] as const) {
       expect(isPlainHttpLocalhost(url), url).toBe(!secure)
       const cookies = [

@@ -5,7 +5,9 @@ import { newVisitorRecord, type VisitorRecord } from '../../src/identity/visitor
 import { flushAggregates } from '../../src/measure/aggregate'
 import { measurementKey, visitorHasher } from '../../src/measure/hash'
 import { MAX_MEMO_GOALS } from '../../src/measure/memory'
-import { mayRecordPageView, pageViewRows, recordVisitorEvent, visitorMeasure } from '../../src/measure/record'
+import { mayRecordPageView, pageViewRows, recordPageView, recordVisitorEvent, visitorMeasure } from '../../src/measure/record'
+import { readIdentity } from '../../src/identity/state'
+import type { Env } from '../../src/env'
 import type { StatsRow } from '../../src/measure/stats-row'
 import { conversionsOf } from '../../src/measure/visit'
 import { clearTables, compiled, decision, directEnv, env, RULESET_DOC, rows, visitorContext } from './helpers'
@@ -105,6 +107,26 @@ describe('counting at the edge', () => {
     expect(mayRecordPageView(bot, decision(rs, bot, 'bold'))).toBe(false)
     const refused = visitorContext({ id: 'c', consent: { analytics: false } })
     expect(mayRecordPageView(refused, decision(rs, refused, 'bold'))).toBe(false)
+  })
+})
+
+describe('without DB or EVENTS bound', () => {
+  it('builds no rows and leaves the visitor memory alone, so a later binding still counts them', async () => {
+    const unbound: Env = { ...env, DB: undefined, EVENTS: undefined }
+    const identity = await readIdentity(new Headers(), env, rs.settings, undefined, new Date(T0))
+    const record = identity.record!
+    const ctx = visitorContext({ id: record.id })
+    recordPageView(unbound, () => undefined, rs, ctx, decision(rs, ctx, 'bold'), identity.state)
+    recordVisitorEvent(unbound, () => undefined, rs, record, { type: 'purchase', value: 10 })
+    expect(record.memos ?? []).toEqual([])
+    const later: Promise<unknown>[] = []
+    recordPageView(directEnv, (p) => later.push(p), rs, ctx, decision(rs, ctx, 'bold'), identity.state)
+    expect(record.memos?.map((m) => [m.experiment, m.arm])).toEqual([
+      ['hero-copy', 'bold'],
+      ['__holdout__', 'personalized'],
+    ])
+    await flushAggregates(directEnv)
+    await Promise.all(later)
   })
 })
 

@@ -5,7 +5,7 @@ import { seededRng } from '../../src/util/random'
 // one; a socket cannot: a chunked body must end with its `0\r\n\r\n`, or it was cut.
 import { bundleWorker } from '../../scripts/bundle-worker.mjs'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -94,12 +94,15 @@ export function cut(body: Buffer, chunking: Chunking): { piece: Buffer; pauseMs:
 export class Origin {
   readonly pages = new Map<string, OriginPage>()
   readonly hits = new Map<string, number>()
+  /** The request headers of the last request for each path, as the origin received them. */
+  readonly requestHeaders = new Map<string, IncomingHttpHeaders>()
   private server?: Server
 
   async start(port: number): Promise<void> {
     this.server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname
       this.hits.set(path, (this.hits.get(path) ?? 0) + 1)
+      this.requestHeaders.set(path, req.headers)
       const p = this.pages.get(path)
       if (p === undefined) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')

@@ -108,6 +108,44 @@ const UNPARSEABLE: [string, string][] = [
   ['<template> in <select>', '<select><template><style>p{}</style></template><option>S</option></select>'],
 ]
 
+describe('what the origin receives, through real HTTP', () => {
+  it("no hop-by-hop header, none that Connection names, none of Veneer's own; the rest as sent", async () => {
+    const path = `/w/${++served}`
+    origin.pages.set(path, { body: Buffer.from(page(4000)), chunking: { kind: 'whole' } })
+    const res = await rawGet(WORKER_PORT, path, {
+      Connection: 'x-custom-hop',
+      'X-Custom-Hop': '1',
+      'Keep-Alive': 'timeout=5',
+      TE: 'trailers',
+      'Proxy-Connection': 'keep-alive',
+      'X-Veneer-QA': 'not-a-token',
+      'X-Veneer-Override': 'hero=b',
+      'X-Veneer-Context': 'geo.country=DE',
+      'X-Kept': 'yes',
+      Cookie: 'session=abc',
+    })
+    expect(res.status).toBe(200)
+    const seen = origin.requestHeaders.get(path) ?? {}
+    for (const h of [
+      'connection',
+      'x-custom-hop',
+      'keep-alive',
+      'te',
+      'trailer',
+      'transfer-encoding',
+      'upgrade',
+      'proxy-connection',
+    ])
+      expect(seen[h], h).toBeUndefined()
+    for (const h of ['x-veneer-qa', 'x-veneer-override', 'x-veneer-context']) expect(seen[h], h).toBeUndefined()
+    expect(seen['x-kept']).toBe('yes')
+    expect(seen.cookie).toBe('session=abc')
+    expect(seen['x-forwarded-host']).toBe(`127.0.0.1:${WORKER_PORT}`)
+    expect(seen['x-forwarded-proto']).toBe('http')
+    expect(seen['accept-encoding']).toBe('gzip, br')
+  })
+})
+
 describe('markup lol-html cannot parse, through real HTTP', () => {
   for (const [label, markup] of UNPARSEABLE) {
     for (const [how, chunking] of [
