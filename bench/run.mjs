@@ -27,7 +27,16 @@ const flag = (name) => args.includes(`--${name}`)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const QUICK = flag('quick')
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results.json'
-const PORTS = { origin: 9141, passthrough: 9142, veneer: 9143, stalled: 9144, floor: 9145, bound: 9146, alone: 9147 }
+const PORTS = {
+  origin: 9141,
+  passthrough: 9142,
+  veneer: 9143,
+  stalled: 9144,
+  floor: 9145,
+  bound: 9146,
+  alone: 9147,
+  fallback: 9158,
+}
 const AB_ROUNDS = args.includes('--rounds-ab') ? Number(args[args.indexOf('--rounds-ab') + 1]) : QUICK ? 2 : 5
 const AB_PAGES = {
   '100KB': QUICK ? 60 : 300,
@@ -99,6 +108,9 @@ async function sanity(workers, originUrl) {
   const alone = await timedGet(`${workers.alone.url}/page-100KB`)
   if (alone.headers['x-veneer'] !== 'generic' || alone.bytes !== o.bytes)
     throw new Error(`bench: the page-left-alone Worker answered ${alone.headers['x-veneer']} with ${alone.bytes} bytes`)
+  const fallback = await timedGet(`${workers.fallback.url}/page-100KB`)
+  if (fallback.headers['x-veneer'] !== 'fallback' || fallback.bytes !== o.bytes)
+    throw new Error(`bench: the fallback Worker answered ${fallback.headers['x-veneer']} with ${fallback.bytes} bytes`)
   return {
     veneerBytes: v.bytes,
     originBytes: o.bytes,
@@ -119,7 +131,7 @@ const median = (xs) => {
  * them. Ratios are taken within a round, then the median over rounds.
  */
 async function interleaved(workers) {
-  const list = [workers.passthrough, workers.floor, workers.veneer, workers.bound, workers.alone]
+  const list = [workers.passthrough, workers.floor, workers.veneer, workers.bound, workers.alone, workers.fallback]
   const rounds = []
   for (let r = 0; r < AB_ROUNDS; r++) {
     const row = {}
@@ -161,6 +173,7 @@ async function interleaved(workers) {
       floorOverPassthrough: of(workers.floor.name, workers.passthrough.name),
       veneerOverPassthrough: of(workers.veneer.name, workers.passthrough.name),
       aloneOverPassthrough: of(workers.alone.name, workers.passthrough.name),
+      fallbackOverPassthrough: of(workers.fallback.name, workers.passthrough.name),
     }
   }
   // The guarded path's price: the same Worker on the page that always needs the guard, against
@@ -294,10 +307,17 @@ function targets(r) {
       })
       const a = ab[page].aloneOverPassthrough
       t.push({
-        target: `${page}: a page Veneer leaves alone, CPU ≤ 1.2× the passthrough's`,
+        target: `${page}: a page Veneer leaves alone (no placement on its path), CPU ≤ 1.2× the passthrough's`,
         measured: `${a.cpu}×`,
         met: a.cpu <= 1.2,
       })
+      const fb = ab[page].fallbackOverPassthrough
+      if (fb !== undefined)
+        t.push({
+          target: `${page}: a page Veneer leaves alone (fallback: no ruleset), CPU ≤ 1.2× the passthrough's`,
+          measured: `${fb.cpu}×`,
+          met: fb.cpu <= 1.2,
+        })
     }
   }
   if (r.ttfb !== undefined) {
@@ -395,6 +415,7 @@ export function table(r) {
       line('floor / passthrough', s.floorOverPassthrough)
       line('Veneer / passthrough', s.veneerOverPassthrough)
       line('left alone / passthrough', s.aloneOverPassthrough)
+      line('fallback / passthrough', s.fallbackOverPassthrough)
       if (s.guardedOverNative !== undefined) line('Veneer guarded / native', s.guardedOverNative)
     }
   }
@@ -480,7 +501,7 @@ async function main() {
     try {
       results.config.ruleset = { segments: 50, placements: 10, bytes: rulesets.veneer.length }
       results.config.workerdPids = Object.fromEntries(
-        ['passthrough', 'floor', 'veneer', 'bound', 'alone', 'stalled'].map((k) => [k, workers[k].pid]),
+        ['passthrough', 'floor', 'veneer', 'bound', 'alone', 'fallback', 'stalled'].map((k) => [k, workers[k].pid]),
       )
       results.sanity = await sanity(workers, originUrl)
       if (only !== 'load') {

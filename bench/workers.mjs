@@ -150,7 +150,8 @@ export async function start(name, options) {
 
 /**
  * Starts every Worker of the bench on its port. `rulesets`: `veneer` (the bench ruleset) and
- * `alone` (one that leaves the bench pages alone); `floorOps`: the floor's operations.
+ * `alone` (one that leaves the bench pages alone); `floorOps`: the floor's operations. The
+ * `fallback` Worker has no ruleset at all.
  */
 export async function startWorkers({ originUrl, ports, rulesets, floorOps, stallMs = 2000 }) {
   const veneerCode = await bundleVeneer()
@@ -175,6 +176,8 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
     bindings,
     kvNamespaces: ['RULES'],
   })
+  // No RULES binding: every page is the fallback (`x-veneer: fallback`), the origin's page as it is.
+  const fallback = await start('veneer (fallback)', { port: ports.fallback, modules: veneerModules, bindings })
   const stalled = await start('veneer-kv-stalled', {
     port: ports.stalled,
     modules: [{ type: 'ESModule', path: 'wrapper.mjs', contents: STALLED_KV_WRAPPER }, ...veneerModules],
@@ -183,13 +186,14 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
   })
   for (const w of [veneer, bound, stalled]) await (await w.mf.getKVNamespace('RULES')).put('ruleset', rulesets.veneer)
   await (await alone.mf.getKVNamespace('RULES')).put('ruleset', rulesets.alone)
-  const all = [passthrough, floor, veneer, bound, alone, stalled]
+  const all = [passthrough, floor, veneer, bound, alone, fallback, stalled]
   return {
     passthrough,
     floor,
     veneer,
     bound,
     alone,
+    fallback,
     stalled,
     async dispose() {
       for (const w of all) await w.mf.dispose()
