@@ -173,6 +173,37 @@ export async function burst(url, { n = 300, concurrency = 8, pid, warmup = 16 } 
     p99Ms: round(percentile(times, 99), 3),
     rps: round((n / wallMs) * 1000, 1),
     cpuMsPerRequest: cpu0 === undefined ? undefined : round((cpu1 - cpu0) / n, 3),
+    times,
+    wallMs,
+    cpuMs: cpu0 === undefined ? undefined : cpu1 - cpu0,
+  }
+}
+
+/**
+ * {@link burst} spread over several processes running the same Worker (`targets`: url and pid
+ * each), one after another, `n` requests in all: CPU per request is the total over the
+ * processes, latency percentiles over all requests, throughput over the summed wall time. One
+ * workerd process's JIT settles its own way, and two processes running the same code differ by up
+ * to ~15% in CPU per request (docs/performance.md): spreading the requests evens that out.
+ */
+export async function burstAcross(targets, { n = 300, concurrency = 8 } = {}) {
+  const per = Math.ceil(n / targets.length)
+  const parts = []
+  for (const t of targets) parts.push(await burst(t.url, { n: per, concurrency, pid: t.pid }))
+  const times = parts.flatMap((p) => p.times).sort((a, b) => a - b)
+  const total = per * parts.length
+  const wallMs = parts.reduce((a, p) => a + p.wallMs, 0)
+  const cpu = parts.every((p) => p.cpuMs !== undefined) ? parts.reduce((a, p) => a + p.cpuMs, 0) : undefined
+  return {
+    n: total,
+    concurrency,
+    processes: targets.length,
+    bytes: parts.at(-1)?.bytes,
+    xVeneer: parts.at(-1)?.xVeneer,
+    p50Ms: round(percentile(times, 50), 3),
+    p99Ms: round(percentile(times, 99), 3),
+    rps: round((total / wallMs) * 1000, 1),
+    cpuMsPerRequest: cpu === undefined ? undefined : round(cpu / total, 3),
   }
 }
 

@@ -3,7 +3,8 @@
 // interleaved, against a local origin on 127.0.0.1 (SPEC 11). See docs/performance.md.
 //
 //   npm run bench                  everything (about 6 minutes)
-//   npm run bench -- --rounds-ab 7 interleaved rounds of the side-by-side comparison (default 5)
+//   npm run bench -- --rounds-ab 9 interleaved rounds of the side-by-side comparison (default 7)
+//   npm run bench -- --processes 3 workerd processes per Worker in those rounds (default 2)
 //   npm run bench -- --skip-load   without the 200-connection load rounds
 //   npm run bench -- --only ab     only the side-by-side rounds, TTFB, slow origin, KV stalled, request input
 //   npm run bench -- --only load   (or npm run bench:load) only the load rounds
@@ -17,7 +18,7 @@ import { execSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { aloneRuleset, benchRuleset, floorOps } from './fixtures.mjs'
-import { burst, closeAgent, getText, load, timedGet, ttfbLoop } from './measure.mjs'
+import { burstAcross, closeAgent, getText, load, timedGet, ttfbLoop } from './measure.mjs'
 import { PAGES, SLOW, startOrigin } from './origin.mjs'
 import { measureScale } from './scale.mjs'
 import { rssMb, startWorkers } from './workers.mjs'
@@ -37,7 +38,9 @@ const PORTS = {
   alone: 9147,
   fallback: 9158,
 }
-const AB_ROUNDS = args.includes('--rounds-ab') ? Number(args[args.indexOf('--rounds-ab') + 1]) : QUICK ? 2 : 5
+const AB_ROUNDS = args.includes('--rounds-ab') ? Number(args[args.indexOf('--rounds-ab') + 1]) : QUICK ? 2 : 7
+/** workerd processes per Worker in the side-by-side rounds (see burstAcross in measure.mjs). */
+const PROCESSES = args.includes('--processes') ? Number(args[args.indexOf('--processes') + 1]) : QUICK ? 1 : 2
 const AB_PAGES = {
   '100KB': QUICK ? 60 : 300,
   '1MB': QUICK ? 12 : 60,
@@ -142,7 +145,8 @@ async function interleaved(workers) {
         // The floor cuts the guarded page short (lol-html fails on it): nothing to compare.
         if (name === '100KB-guarded' && w === workers.floor) continue
         log(`round ${r + 1}/${AB_ROUNDS}, ${name}: ${w.name} (${n} requests, 8 at a time)`)
-        row[name][w.name] = await burst(`${w.url}/page-${name}`, { n, concurrency: 8, pid: w.pid })
+        const targets = w.targets.map((t) => ({ url: `${t.url}/page-${name}`, pid: t.pid }))
+        row[name][w.name] = await burstAcross(targets, { n, concurrency: 8 })
       }
     }
     rounds.push(row)
@@ -186,7 +190,7 @@ async function interleaved(workers) {
       throughput: round(median(rounds.map((x) => x['100KB-guarded'][v].rps / x['100KB'][v].rps)), 3),
     }
   }
-  return { rounds: AB_ROUNDS, requests: AB_PAGES, concurrency: 8, summary, raw: rounds }
+  return { rounds: AB_ROUNDS, requests: AB_PAGES, concurrency: 8, processes: PROCESSES, summary, raw: rounds }
 }
 
 /**
@@ -397,7 +401,9 @@ export function table(r) {
     lines.push(
       `side by side: ${ab.rounds} interleaved rounds, ${Object.entries(ab.requests)
         .map(([p, n]) => `${p} × ${n}`)
-        .join(', ')} requests per Worker per round, 8 at a time; medians over rounds`,
+        .join(
+          ', ',
+        )} requests per Worker per round, 8 at a time, spread over ${ab.processes ?? 1} workerd process(es) per Worker; medians over rounds`,
     )
     lines.push('page   worker                     CPU ms/req   p50 ms   p99 ms    req/s  x-veneer')
     for (const [page, s] of Object.entries(ab.summary)) {
@@ -497,7 +503,7 @@ async function main() {
     const ruleset = benchRuleset({ segments: 50, placements: 10, budgetMs: BUDGET_MS })
     const rulesets = { veneer: JSON.stringify(ruleset), alone: JSON.stringify(aloneRuleset(ruleset)) }
     log('building and starting the Workers')
-    const workers = await startWorkers({ originUrl, ports: PORTS, rulesets, floorOps: floorOps(ruleset) })
+    const workers = await startWorkers({ originUrl, ports: PORTS, rulesets, floorOps: floorOps(ruleset), processes: PROCESSES })
     try {
       results.config.ruleset = { segments: 50, placements: 10, bytes: rulesets.veneer.length }
       results.config.workerdPids = Object.fromEntries(

@@ -151,42 +151,65 @@ export async function start(name, options) {
 /**
  * Starts every Worker of the bench on its port. `rulesets`: `veneer` (the bench ruleset) and
  * `alone` (one that leaves the bench pages alone); `floorOps`: the floor's operations. The
- * `fallback` Worker has no ruleset at all.
+ * `fallback` Worker has no ruleset at all. With `processes` > 1, each Worker of the side-by-side
+ * comparison also runs in that many more workerd processes (ports + 100, + 200, …), listed in
+ * its `targets`; its `url` and `pid` are the first process's.
  */
-export async function startWorkers({ originUrl, ports, rulesets, floorOps, stallMs = 2000 }) {
+export async function startWorkers({ originUrl, ports, rulesets, floorOps, stallMs = 2000, processes = 1 }) {
   const veneerCode = await bundleVeneer()
   const bindings = { ORIGIN_URL: originUrl, ...SECRETS }
   const veneerModules = [{ type: 'ESModule', path: 'veneer.mjs', contents: veneerCode }]
-  const passthrough = await start('passthrough', { port: ports.passthrough, modules: true, script: PASSTHROUGH, bindings })
-  const floor = await start('floor', { port: ports.floor, modules: true, script: floorScript(floorOps), bindings })
-  const veneer = await start('veneer', { port: ports.veneer, modules: veneerModules, bindings, kvNamespaces: ['RULES'] })
-  const bound = await start('veneer+DB+EVENTS', {
-    port: ports.bound,
-    modules: veneerModules,
-    bindings,
-    kvNamespaces: ['RULES'],
-    d1Databases: ['DB'],
-    queueProducers: { EVENTS: { queueName: 'veneer-events' } },
-    queueConsumers: { 'veneer-events': { maxBatchSize: 100, maxBatchTimeout: 5, maxRetries: 5 } },
-  })
-  await migrate(await bound.mf.getD1Database('DB'))
-  const alone = await start('veneer (page left alone)', {
-    port: ports.alone,
-    modules: veneerModules,
-    bindings,
-    kvNamespaces: ['RULES'],
-  })
+  const all = []
+  /** One Worker in `processes` workerd processes; `setup` runs on each (ruleset, migrations). */
+  const startAll = async (name, options, setup = async () => {}) => {
+    const copies = []
+    for (let i = 0; i < processes; i++) {
+      const w = await start(name, { ...options, port: options.port + 100 * i })
+      await setup(w)
+      copies.push(w)
+      all.push(w)
+    }
+    return { ...copies[0], targets: copies.map((w) => ({ url: w.url, pid: w.pid })) }
+  }
+  const ruleset = (text) => async (w) => (await w.mf.getKVNamespace('RULES')).put('ruleset', text)
+  const passthrough = await startAll('passthrough', { port: ports.passthrough, modules: true, script: PASSTHROUGH, bindings })
+  const floor = await startAll('floor', { port: ports.floor, modules: true, script: floorScript(floorOps), bindings })
+  const veneer = await startAll(
+    'veneer',
+    { port: ports.veneer, modules: veneerModules, bindings, kvNamespaces: ['RULES'] },
+    ruleset(rulesets.veneer),
+  )
+  const bound = await startAll(
+    'veneer+DB+EVENTS',
+    {
+      port: ports.bound,
+      modules: veneerModules,
+      bindings,
+      kvNamespaces: ['RULES'],
+      d1Databases: ['DB'],
+      queueProducers: { EVENTS: { queueName: 'veneer-events' } },
+      queueConsumers: { 'veneer-events': { maxBatchSize: 100, maxBatchTimeout: 5, maxRetries: 5 } },
+    },
+    async (w) => {
+      await migrate(await w.mf.getD1Database('DB'))
+      await ruleset(rulesets.veneer)(w)
+    },
+  )
+  const alone = await startAll(
+    'veneer (page left alone)',
+    { port: ports.alone, modules: veneerModules, bindings, kvNamespaces: ['RULES'] },
+    ruleset(rulesets.alone),
+  )
   // No RULES binding: every page is the fallback (`x-veneer: fallback`), the origin's page as it is.
-  const fallback = await start('veneer (fallback)', { port: ports.fallback, modules: veneerModules, bindings })
+  const fallback = await startAll('veneer (fallback)', { port: ports.fallback, modules: veneerModules, bindings })
   const stalled = await start('veneer-kv-stalled', {
     port: ports.stalled,
     modules: [{ type: 'ESModule', path: 'wrapper.mjs', contents: STALLED_KV_WRAPPER }, ...veneerModules],
     bindings: { ...bindings, STALL_MS: String(stallMs) },
     kvNamespaces: ['RULES'],
   })
-  for (const w of [veneer, bound, stalled]) await (await w.mf.getKVNamespace('RULES')).put('ruleset', rulesets.veneer)
-  await (await alone.mf.getKVNamespace('RULES')).put('ruleset', rulesets.alone)
-  const all = [passthrough, floor, veneer, bound, alone, fallback, stalled]
+  await ruleset(rulesets.veneer)(stalled)
+  all.push(stalled)
   return {
     passthrough,
     floor,
