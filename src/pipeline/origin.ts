@@ -3,8 +3,11 @@ import type { Env } from '../env'
 /**
  * The hop-by-hop header (RFC 9110 7.6.1) the runtime's own `fetch` would forward: workerd drops
  * `Connection`, `Keep-Alive`, `TE`, `Trailer`, `Transfer-Encoding` and `Upgrade` itself (its HTTP
- * client writes its own), so only this one, and the headers `Connection` names, are deleted here.
- * test/node/wire.test.ts checks on the wire that the origin receives none of them.
+ * client writes its own), so only this one is deleted here, with `Connection` itself (for an
+ * injected origin fetcher, which is not the runtime's). Headers that a `Connection` header
+ * names are forwarded: honouring that list would let a client strip headers the edge added for
+ * the origin (`CF-Connecting-IP`, `X-Forwarded-For`). test/node/wire.test.ts checks on the wire
+ * what the origin receives.
  */
 const PROXY_CONNECTION = 'proxy-connection'
 
@@ -47,14 +50,7 @@ export function originTarget(request: Request, originUrl: string): OriginTarget 
   const hash = url.indexOf('#', pathStart)
   const rest = url.slice(pathStart, hash < 0 ? url.length : hash)
   const headers = new Headers(request.headers) // copied inside the runtime
-  const connection = headers.get('connection')
-  if (connection !== null) {
-    headers.delete('connection')
-    for (const name of connection.split(',')) {
-      const n = name.trim()
-      if (n !== '' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(n)) headers.delete(n)
-    }
-  }
+  headers.delete('connection')
   headers.delete(PROXY_CONNECTION)
   // Veneer's own request headers (the QA token, overrides, simulated context) are for Veneer:
   // the origin, its logs and its analytics never see them.
