@@ -154,8 +154,7 @@ export function pruneVisitor(r: VisitorRecord): string {
     else if (r.memos !== undefined && r.memos.length > 0) r.memos = r.memos.slice(1)
     else if (!dropSmallestCategory()) {
       r.behavior.lastEvent = undefined
-      json = JSON.stringify(payloadOf(r))
-      break
+      return JSON.stringify(payloadOf(r))
     }
     json = JSON.stringify(payloadOf(r))
   }

@@ -45,11 +45,6 @@ export function visitorMeasure(record: VisitorRecord): VisitorMeasure {
   return { pageViews: record.behavior.pageViews, memos: record.memos }
 }
 
-/** The request time of the context (`time.iso`), so an injected clock decides the day. */
-function contextTime(ctx: Context): number {
-  return contextInstant(ctx)
-}
-
 /** The served counters of one page view: one per placement (QA overrides excluded). */
 export function servedRows(decision: Decision, at: number): ServedRow[] {
   const day = utcDay(at)
@@ -104,7 +99,7 @@ export function recordPageView(
     // once `DB` or `EVENTS` is bound their exposures and conversions are counted then.
     if (!measurementBound(env)) return
     const record = state === undefined ? undefined : identityOf(state)?.record
-    const at = contextTime(ctx)
+    const at = contextInstant(ctx) // the context's clock (an injected one in tests) decides the day
     const { served, stats } = pageViewRows(ruleset, ctx, decision, record, at)
     aggregateEvent(env, waitUntil, [
       { kind: servedKind, rows: served },

@@ -28,7 +28,7 @@ function originBase(originUrl: string): string {
 }
 
 /** What {@link originRequest} would construct, as the URL and init `fetch(url, init)` takes. */
-export interface OriginTarget {
+interface OriginTarget {
   url: string
   init: RequestInit & { headers: Headers }
 }
@@ -41,7 +41,7 @@ export interface OriginTarget {
  * objects cost more than the slices. Every call on a `Headers` crosses into the runtime (about
  * 1.5 µs each in workerd here, docs/performance.md), so the common request makes eight.
  */
-export function originTarget(request: Request, originUrl: string): OriginTarget {
+function originTarget(request: Request, originUrl: string): OriginTarget {
   const url = request.url
   const method = request.method
   const schemeEnd = url.indexOf('://')

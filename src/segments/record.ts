@@ -1,7 +1,7 @@
 import type { Context, VisitorState } from '../context/types'
 import type { Env } from '../env'
 import { identityOf } from '../identity/state'
-import { aggregate } from '../measure/aggregate'
+import { aggregate, measurementBound } from '../measure/aggregate'
 import type { CompiledRuleset } from '../rules/compile'
 import { logError } from '../util/log'
 import {
@@ -49,8 +49,8 @@ export function offerSample(
 ): void {
   try {
     const id = ctx.visitor?.id
-    // Nothing could store the row (the aggregator warns once); building it reads `geo`.
-    if (id === undefined || (env.EVENTS === undefined && env.DB === undefined)) return
+    // Nothing could store the row; building it reads `geo`.
+    if (id === undefined || !measurementBound(env)) return
     // Who may be sampled at all (sampleRowOf's own conditions), before anything is built.
     if (!ctx.consent.analytics || ctx.device.isBot || ctx.behavior === undefined) return
     const memos = state === undefined ? undefined : identityOf(state)?.record?.memos
