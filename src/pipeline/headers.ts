@@ -34,17 +34,20 @@ export interface TimingEntry {
 
 /** Appends `Server-Timing` entries (RFC: W3C Server Timing) to whatever the origin sent. */
 export function appendServerTiming(headers: Headers, entries: TimingEntry[]): void {
-  const value = entries
-    .map(
-      (e) =>
-        `${e.name};dur=${Math.max(0, e.dur).toFixed(1)}${e.desc === undefined ? '' : `;desc="${e.desc.replace(/["\\]/g, '')}"`}`,
-    )
-    .join(', ')
+  let value = ''
+  for (const e of entries) {
+    // Veneer's own tokens (states, sources, paths): nothing to strip, unless a quote slipped in.
+    const d = e.desc
+    const desc = d === undefined ? '' : `;desc="${d.includes('"') || d.includes('\\') ? d.replace(/["\\]/g, '') : d}"`
+    value += `${value === '' ? '' : ', '}${e.name};dur=${Math.max(0, e.dur).toFixed(1)}${desc}`
+  }
   headers.append('server-timing', value)
 }
 
 /** A response with the same status and body whose headers may be changed. */
 export function withMutableHeaders(res: Response, body: ReadableStream | null = res.body): Response {
-  // The constructor copies `headers` into the new response's own (mutable) Headers: no copy here.
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
+  // The response itself as the init: the runtime copies its status, status text and headers
+  // into the new response's own (mutable) Headers. An init dictionary of the same three costs
+  // ~8 µs more per page view in workerd (each member read through the API, docs/performance.md).
+  return new Response(body, res)
 }

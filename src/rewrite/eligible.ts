@@ -14,9 +14,10 @@ export type Ineligible = 'method' | 'status' | 'content-type' | 'charset' | 'enc
 export function ineligibility(method: string, response: Response): Ineligible | undefined {
   if (method !== 'GET') return 'method'
   if (response.status !== 200) return 'status'
-  const typeVerdict = contentTypeVerdict(response.headers.get('content-type') ?? '')
+  const headers = response.headers // each read of the property crosses into the runtime
+  const typeVerdict = contentTypeVerdict(headers.get('content-type') ?? '')
   if (typeVerdict !== undefined) return typeVerdict
-  const encoding = response.headers.get('content-encoding')
+  const encoding = headers.get('content-encoding')
   if (encoding !== null && !DECODED_ENCODINGS.has(encoding.trim().toLowerCase())) return 'encoding'
   if (response.body === null) return 'no-body'
   return undefined
@@ -24,8 +25,17 @@ export function ineligibility(method: string, response: Response): Ineligible | 
 
 /** Verdicts by `Content-Type` value: a site sends a handful, and each page view asks. */
 const typeVerdicts = new Map<string, Ineligible | undefined>()
+/** The last value asked about: most sites send one, and comparing it costs less than hashing it. */
+let lastType: { type: string; verdict: Ineligible | undefined } | undefined
 
 function contentTypeVerdict(type: string): Ineligible | undefined {
+  if (lastType !== undefined && lastType.type === type) return lastType.verdict
+  const verdict = typeVerdictOf(type)
+  if (type.length <= 200) lastType = { type, verdict }
+  return verdict
+}
+
+function typeVerdictOf(type: string): Ineligible | undefined {
   const known = typeVerdicts.get(type)
   if (known !== undefined || typeVerdicts.has(type)) return known
   const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase())

@@ -6,6 +6,8 @@
  */
 export function decodedPath(url: string | URL): string {
   const pathname = typeof url === 'string' ? new URL(url).pathname : url.pathname
+  // Most paths hold neither an escape nor a doubled slash: nothing to decode or merge.
+  if (!pathname.includes('%') && !pathname.includes('//')) return pathname
   let path: string
   try {
     path = decodeURIComponent(pathname)

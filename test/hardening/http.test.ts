@@ -51,6 +51,18 @@ describe('src/http: one definition each (issue 10)', () => {
     expect(readCookie(`a=${'y'.repeat(4097)}`, 'a')).toBeUndefined()
   })
 
+  it('a cookie value comes back as it was written, and a token is written as it is', () => {
+    const attrs = { maxAgeSeconds: 60, requestUrl: 'https://shop.example/' }
+    expect(setCookie('veneer_visitor', 'eyJh.eyJz-_1.c2ln', attrs)).toBe(
+      'veneer_visitor=eyJh.eyJz-_1.c2ln; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Lax',
+    )
+    for (const value of ['a;b', 'a"b', '100%', 'back\\slash', 'sp ace', 'tab\tx', 'café', '😀 ok', 'a=b&c,d', '{"p":1}']) {
+      const pair = setCookie('c', value, attrs).split('; ')[0] ?? ''
+      expect(pair, value).not.toMatch(/[\s";\\]|[^\x21-\x7e]/)
+      expect(readCookie(`x=1; ${pair}`, 'c'), value).toBe(value)
+    }
+  })
+
   it('same-origin: Sec-Fetch-Site same-origin or a matching Origin, nothing contradicting', () => {
     const req = (h: Record<string, string>) => new Request('https://shop.example/x', { method: 'POST', headers: h })
     expect(isSameOrigin(req({ 'sec-fetch-site': 'same-origin' }))).toBe(true)

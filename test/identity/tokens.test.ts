@@ -53,6 +53,14 @@ describe('veneer_visitor signing (hand-rolled compact HS256)', () => {
       behavior: { pageViews: 7, views: { product: 3, shoes: 1 } },
     })
   })
+
+  it('visitor ids: 128 random bits each, never one twice, also across refills of the random pool', () => {
+    const ids = Array.from({ length: 700 }, () => newVisitorRecord(NOW).id) // 256 ids per 4 KiB pool
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    // Uniform bytes: each of the 64 characters of the first position turns up (700 draws, ~11 each).
+    expect(new Set(ids.map((id) => id[0])).size).toBeGreaterThan(56)
+  })
 })
 
 describe('veneer_visitor tokens: every bad kind is ignored as absent', () => {
