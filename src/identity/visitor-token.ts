@@ -3,7 +3,6 @@ import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
 import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
 import { DEFAULT_KID, type Keyring } from './keys'
-import { utf8Bytes } from '../util/bytes'
 
 /**
  * The `veneer_visitor` token (SPEC 5): an HS256 JWT holding a random visitor id, first/last
@@ -186,6 +185,7 @@ export async function encodeVisitor(ring: Keyring, r: VisitorRecord, nowSec: num
   return signHs256(key, ring.signingKid, `${payload.slice(0, -1)},"iat":${nowSec},"exp":${nowSec + maxAgeSeconds}}`)
 }
 
+const encoder = new TextEncoder()
 /** The protected header's base64url by kid: the same few bytes for every token. */
 const headers = new Map<string, string>()
 
@@ -202,8 +202,8 @@ async function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promi
     header = base64url.encode(JSON.stringify({ alg: 'HS256', kid }))
     if (headers.size < 16) headers.set(kid, header)
   }
-  const input = `${header}.${base64url.encode(utf8Bytes(claimsJson))}`
-  const signature = await crypto.subtle.sign('HMAC', key, utf8Bytes(input))
+  const input = `${header}.${base64url.encode(claimsJson)}`
+  const signature = await crypto.subtle.sign('HMAC', key, encoder.encode(input))
   return `${input}.${base64url.encode(new Uint8Array(signature))}`
 }
 

@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mintProfileToken } from '../../src/identity/profile-token'
-import { utf8Bytes } from '../../src/util/bytes'
 import { CF, send, seedRuleset, testEnv } from './helpers'
 
 /**
@@ -125,21 +124,6 @@ describe.each([
         for (const s of stored) expect(s.length).toBeLessThan(4096)
       }),
       { numRuns: 150 },
-    )
-  })
-})
-
-describe('utf8Bytes (the signing input of veneer_visitor)', () => {
-  it('gives the bytes TextEncoder gives, for ASCII and for any other text', () => {
-    const enc = new TextEncoder()
-    fc.assert(
-      fc.property(
-        fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })),
-        (s) => {
-          expect([...utf8Bytes(s)]).toEqual([...enc.encode(s)])
-        },
-      ),
-      { numRuns: 500 },
     )
   })
 })
