@@ -173,8 +173,10 @@ export async function explain(
   const explicit = (root: string) => (isRecord(attrs[root]) ? (attrs[root] as Record<string, unknown>) : undefined)
   const adjust: ContextAdjust = {
     contextual: (c: ContextualContext) => {
-      // The request context has getters only (src/context/request.ts): adjust a plain copy.
-      if (explicit('request') !== undefined) c.request = { ...c.request }
+      // The request context has getters only (src/context/request.ts), and `request` itself is
+      // a getter of the contextual context (src/context/build.ts): adjust a plain copy, put in its place.
+      if (explicit('request') !== undefined)
+        Object.defineProperty(c, 'request', { value: { ...c.request }, writable: true, enumerable: true, configurable: true })
       for (const root of ['geo', 'device', 'time', 'request'] as const) {
         const v = explicit(root)
         if (v !== undefined) deepAssign(c[root] as unknown as Record<string, unknown>, v)

@@ -2,7 +2,7 @@ import { deviceFromHeaders } from './device'
 import { geoFromCf } from './geo'
 import { requestContext } from './request'
 import { localTime } from './time'
-import type { Context, ContextualContext, GeoContext, TimeContext, VisitorState } from './types'
+import type { Context, ContextualContext, GeoContext, RequestContext, TimeContext, VisitorState } from './types'
 
 /** The request's URL, parsed once per request, and its decoded path (`decodedPath`). */
 export interface ParsedUrl {
@@ -14,16 +14,17 @@ export interface ParsedUrl {
  * Everything the request alone tells: geo, device, local time, request attributes. `parsed`:
  * the request's URL when the caller has parsed it already (the page path parses it once).
  *
- * `geo` and `time` are computed on first read: the first read of `request.cf` makes the runtime
- * parse the whole blob from JSON and deep-freeze it, and local time needs `Intl`; a page with no
- * placement, or a ruleset that never looks at geo or time, does neither. They read, spread and
- * serialise like plain properties.
+ * `geo`, `time` and `request` are computed on first read: the first read of `request.cf` makes
+ * the runtime parse the whole blob from JSON and deep-freeze it, local time needs `Intl`, and the
+ * request's attributes take a dozen runtime calls; a page with no placement, or a ruleset that
+ * never looks at them, does none of it. They read, spread and serialise like plain properties.
  */
 export function contextualContext(request: Request, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
   if (Number.isNaN(at.getTime())) throw new RangeError('contextualContext: invalid request time')
   const url = parsed?.url ?? new URL(request.url)
   let geo: GeoContext | undefined
   let time: TimeContext | undefined
+  let req: RequestContext | undefined
   const geoOf = () => {
     geo ??= geoFromCf((request as { cf?: unknown }).cf)
     return geo
@@ -40,7 +41,10 @@ export function contextualContext(request: Request, at: Date = new Date(), parse
       time ??= localTime(at, geoOf().timezone)
       return time
     },
-    request: requestContext(url, request.headers, parsed?.path),
+    get request() {
+      req ??= requestContext(url, request.headers, parsed?.path)
+      return req
+    },
   }
   instants.set(ctx, at.getTime())
   return ctx

@@ -54,13 +54,18 @@ function decidePlacement(pl: CompiledPlacement, ctx: Context, hooks: DecideHooks
   return { placement: pl.id, variant: CONTROL, reason: { kind: 'default' } }
 }
 
+/** The placements whose `paths` match `path`, in document order. */
+export function placementsOnPath(ruleset: CompiledRuleset, path: string): CompiledPlacement[] {
+  return ruleset.placements.filter((pl) => pl.matchesPath(path))
+}
+
 /**
  * Decides a variant for every placement whose paths match `path` (SPEC 4.4): QA override,
  * else holdout, else the first matching rule, else `control`. Pure: no I/O, no clock, so the
  * same call serves requests, `explain`, the CLI and the benchmark.
  */
 export function decide(ruleset: CompiledRuleset, ctx: Context, path: string, hooks: DecideHooks = {}): Decision {
-  const onPath = ruleset.placements.filter((pl) => pl.matchesPath(path))
+  const onPath = hooks.onPath ?? placementsOnPath(ruleset, path)
   const segments = onPath.length === 0 && hooks.segmentsOnlyWithPlacements === true ? [] : matchSegments(ruleset, ctx)
   const placements = onPath.map((pl) => decidePlacement(pl, ctx, hooks))
   return { segments, placements, holdout: hooks.holdout === true }

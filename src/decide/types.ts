@@ -45,4 +45,6 @@ export interface DecideHooks {
    * them otherwise). Off for `explain`, the CLI and QA, which show every matched segment.
    */
   segmentsOnlyWithPlacements?: boolean
+  /** The placements whose paths match the path, when the caller has matched them already. */
+  onPath?: readonly CompiledPlacement[]
 }

@@ -1,7 +1,7 @@
 import { banditWeightsFor, type BanditWeightsLookup } from '../bandit/store'
 import { buildContext, contextualContext, type ParsedUrl } from '../context/build'
 import type { Context, ContextualContext, VisitorState } from '../context/types'
-import { decide } from '../decide/decide'
+import { decide, placementsOnPath } from '../decide/decide'
 import type { Decision, DecideHooks } from '../decide/types'
 import type { Env } from '../env'
 import { experimentHooks } from '../experiments/hooks'
@@ -80,7 +80,7 @@ export async function decideRequest(
   at: Date,
   adjust?: ContextAdjust,
   bandits?: Promise<BanditWeightsLookup | undefined>,
-  parsed?: ParsedUrl,
+  parsed?: ParsedUrl & { onPath?: readonly CompiledPlacement[] },
 ): Promise<RequestDecision | { generic: VisitorState | undefined }> {
   const settings = ruleset.settings
   const contextual = contextualContext(request, at, parsed)
@@ -98,7 +98,8 @@ export async function decideRequest(
   const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at, await bandits) }
   if (qa !== undefined) hooks.override = qaOverride(qa)
   else if (adjust === undefined) hooks.segmentsOnlyWithPlacements = true
-  const decision = decide(ruleset, ctx, ctx.request.path, hooks)
+  if (parsed?.onPath !== undefined) hooks.onPath = parsed.onPath
+  const decision = decide(ruleset, ctx, parsed?.path ?? ctx.request.path, hooks)
   return { ctx, state, decision, qa }
 }
 
@@ -128,7 +129,10 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const path = decodedPath(url)
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     const key = pageKey(request.url)
-    if (pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
+    const onPath = placementsOnPath(ruleset, path)
+    // A page whose rewrite failed is passed through untouched for a while; a page with no
+    // placement on its path is never rewritten, so it has nothing to bypass.
+    if (onPath.length > 0 && pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
     const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
     // Bandit weights (SPEC 14) are read alongside the cookies; nothing to wait for without a bandit.
@@ -136,6 +140,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits, {
       url,
       path,
+      onPath,
     })
     if ('generic' in decided) {
       const cookies =
@@ -149,7 +154,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
     if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx, state)
     const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
-    const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil })
+    const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil, path })
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
     recs.record() // before the cookie: it remembers what the recommendations showed
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision, path)

@@ -75,12 +75,20 @@ export function requestRecs(
   ruleset: CompiledRuleset,
   ctx: Context,
   state: VisitorState,
-  opts: { qa: boolean; env: Env; waitUntil: (p: Promise<unknown>) => void; at?: number; random?: () => number },
+  opts: {
+    qa: boolean
+    env: Env
+    waitUntil: (p: Promise<unknown>) => void
+    at?: number
+    random?: () => number
+    /** The request's decoded path, when the caller has it (else read from the context). */
+    path?: string
+  },
 ): RequestRecs {
   const at = opts.at ?? Date.now()
   const personal = state.consent.personalization ? state.items : undefined
   const visitor: VisitorItems = {
-    current: itemOfPath(ruleset.settings, ctx.request.path),
+    current: itemOfPath(ruleset.settings, opts.path ?? ctx.request.path),
     recent: personal?.recent ?? [],
     purchased: personal?.purchased ?? [],
   }

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { LONG_RUN_BYTES, SELECT_LOOKAHEAD_BYTES, scanForRisk, type StopReason } from '../../src/rewrite/guard'
 import { forgetPages, pageKey, pageKind, rememberPage } from '../../src/rewrite/known'
+import { PAGE as SHOP, ruleset, rulesKv, run } from '../helpers'
 
 const enc = new TextEncoder()
 
@@ -184,5 +185,22 @@ describe('pageKey and what is known of a page', () => {
     rememberPage('k2', 'failed', 1000)
     rememberPage('k2', 'plain', 1001)
     expect(pageKind('k2', 1002)).toBe('failed')
+  })
+})
+
+describe('a page whose rewrite failed', () => {
+  it('is passed through untouched (bypass) while a placement is on its path; with none, it is an ordinary page', async () => {
+    forgetPages()
+    const url = 'https://shop.example/failed-page'
+    rememberPage(pageKey(url), 'failed')
+    const onPath = await run(url, { kv: await rulesKv(ruleset()) })
+    expect(onPath.res.headers.get('x-veneer')).toBe('bypass')
+    expect(onPath.text).toBe(SHOP)
+    expect(onPath.res.headers.getSetCookie()).toEqual([])
+    const elsewhere = ruleset({ version: 't2', placements: (ruleset().placements ?? []).map((p) => ({ ...p, paths: ['/other'] })) })
+    const noPlacement = await run(url, { kv: await rulesKv(elsewhere) })
+    expect(noPlacement.res.headers.get('x-veneer')).toBe('generic')
+    expect(noPlacement.text).toBe(SHOP)
+    forgetPages()
   })
 })
