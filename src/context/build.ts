@@ -4,15 +4,16 @@ import { requestContext } from './request'
 import { localTime } from './time'
 import type { Context, ContextualContext, GeoContext, RequestContext, TimeContext, VisitorState } from './types'
 
-/** The request's URL, parsed once per request, and its decoded path (`decodedPath`). */
+/** What the caller already knows of the request's URL: its decoded path, the parsed URL if any. */
 export interface ParsedUrl {
-  url: URL
+  url?: URL
   path: string
 }
 
 /**
  * Everything the request alone tells: geo, device, local time, request attributes. `parsed`:
- * the request's URL when the caller has parsed it already (the page path parses it once).
+ * what the caller already knows of the URL (the page path knows the decoded path; the URL itself
+ * is parsed only if a rule reads the host or the query).
  *
  * `geo`, `time` and `request` are computed on first read: the first read of `request.cf` makes
  * the runtime parse the whole blob from JSON and deep-freeze it, local time needs `Intl`, and the
@@ -21,7 +22,6 @@ export interface ParsedUrl {
  */
 export function contextualContext(request: Request, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
   if (Number.isNaN(at.getTime())) throw new RangeError('contextualContext: invalid request time')
-  const url = parsed?.url ?? new URL(request.url)
   let geo: GeoContext | undefined
   let time: TimeContext | undefined
   let req: RequestContext | undefined
@@ -42,7 +42,7 @@ export function contextualContext(request: Request, at: Date = new Date(), parse
       return time
     },
     get request() {
-      req ??= requestContext(url, request.headers, parsed?.path)
+      req ??= requestContext(parsed?.url ?? new URL(request.url), request.headers, parsed?.path)
       return req
     },
   }

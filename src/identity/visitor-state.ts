@@ -5,7 +5,7 @@ import type { Env } from '../env'
 import type { SettingsDoc } from '../rules/schema'
 import { logError } from '../util/log'
 import { countPageView, identityOf, mergeAssignments, readIdentity, visitorClearCookie, visitorSetCookie } from './state'
-import { decodedPath } from '../util/path'
+import { requestPath } from '../util/path'
 
 /** The request time the context uses, so tests that inject a clock see one time. */
 function requestTime(contextual: ContextualContext): Date {
@@ -53,7 +53,7 @@ export async function visitorCookies(
   settings: SettingsDoc,
   state: VisitorState,
   decision: Decision | undefined,
-  path: string = decodedPath(request.url),
+  path: string = requestPath(request),
 ): Promise<string[]> {
   try {
     let identity = identityOf(state)

@@ -21,7 +21,7 @@ import type { CompiledPlacement, CompiledRuleset } from '../rules/compile'
 import type { RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
 import { isRuntimeDecoded } from './origin'
-import { decodedPath } from '../util/path'
+import { requestPath } from '../util/path'
 import { appendServerTiming, privateCacheControl, withMutableHeaders, type TimingEntry, type VeneerState } from './headers'
 import { offerSample } from '../segments/record'
 
@@ -125,8 +125,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
       { name: 'veneer-kv', dur: lookup.waitedMs, desc: lookup.source },
     ]
     if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
-    const url = new URL(request.url) // once: the context reads it too
-    const path = decodedPath(url)
+    const path = requestPath(request) // the URL is parsed only if a rule reads its host or query
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     const key = pageKey(request.url)
     const onPath = placementsOnPath(ruleset, path)
@@ -138,7 +137,6 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // Bandit weights (SPEC 14) are read alongside the cookies; nothing to wait for without a bandit.
     const bandits = banditWeightsFor(ruleset, env.RULES, input.waitUntil)
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits, {
-      url,
       path,
       onPath,
     })

@@ -5,7 +5,18 @@
  * `settings.exclude: ["/excluded/*"]`.
  */
 export function decodedPath(url: string | URL): string {
-  const pathname = typeof url === 'string' ? new URL(url).pathname : url.pathname
+  return decodedPathname(typeof url === 'string' ? new URL(url).pathname : url.pathname)
+}
+
+/**
+ * {@link decodedPath} of a request's URL, read off its text without parsing it again: the
+ * runtime has already parsed and serialised `request.url` (see {@link requestUrlPathname}).
+ */
+export function requestPath(request: Request): string {
+  return decodedPathname(requestUrlPathname(request.url))
+}
+
+function decodedPathname(pathname: string): string {
   // Most paths hold neither an escape nor a doubled slash: nothing to decode or merge.
   if (!pathname.includes('%') && !pathname.includes('//')) return pathname
   let path: string
@@ -20,4 +31,27 @@ export function decodedPath(url: string | URL): string {
 /** Runs of `/` merged into one (`//a///b` → `/a/b`), for a path given as text (event bodies). */
 export function mergeSlashes(path: string): string {
   return path.replace(/\/{2,}/g, '/')
+}
+
+/**
+ * `new URL(url).pathname` of a URL already in its serialised form, as a request's `url` is (the
+ * runtime parsed it): for `http:` and `https:` the path is everything from the first `/` after
+ * `//` (a serialised userinfo or host holds no `/`, and the path of these schemes is never empty)
+ * to `?` or `#`. Every page view asks, and parsing a URL costs ~4 µs in workerd. Other schemes
+ * are parsed. Not for URL text from elsewhere (a body, a query): only the parser normalises it.
+ */
+export function requestUrlPathname(url: string): string {
+  const scheme = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : -1
+  if (scheme < 0) return new URL(url).pathname
+  const start = url.indexOf('/', scheme)
+  if (start < 0) return '/'
+  let end = url.length
+  for (let i = start; i < url.length; i++) {
+    const c = url.charCodeAt(i)
+    if (c === 0x3f || c === 0x23) {
+      end = i
+      break
+    }
+  }
+  return url.slice(start, end)
 }

@@ -197,7 +197,10 @@ describe('a page whose rewrite failed', () => {
     expect(onPath.res.headers.get('x-veneer')).toBe('bypass')
     expect(onPath.text).toBe(SHOP)
     expect(onPath.res.headers.getSetCookie()).toEqual([])
-    const elsewhere = ruleset({ version: 't2', placements: (ruleset().placements ?? []).map((p) => ({ ...p, paths: ['/other'] })) })
+    const elsewhere = ruleset({
+      version: 't2',
+      placements: (ruleset().placements ?? []).map((p) => ({ ...p, paths: ['/other'] })),
+    })
     const noPlacement = await run(url, { kv: await rulesKv(elsewhere) })
     expect(noPlacement.res.headers.get('x-veneer')).toBe('generic')
     expect(noPlacement.text).toBe(SHOP)

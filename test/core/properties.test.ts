@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { compileRuleset } from '../../src/rules/compile'
 import { decide } from '../../src/decide/decide'
 import { buildContext, contextualContext } from '../../src/context/build'
+import { decodedPath, requestPath, requestUrlPathname } from '../../src/util/path'
 import { chunkedBody, origin, ruleset, rulesKv, run } from '../helpers'
 
 const fragment = fc.oneof(
@@ -138,5 +139,35 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('the path of a request, read off its URL text', () => {
+  it('is what the URL parser gives, for any web URL a request can carry', () => {
+    const urls = fc.webUrl({
+      validSchemes: ['http', 'https'],
+      withQueryParameters: true,
+      withFragments: true,
+      authoritySettings: { withIPv4: true, withIPv6: true, withPort: true, withUserInfo: true },
+    })
+    fc.assert(
+      fc.property(urls, fc.string(), (u, tail) => {
+        const request = new Request(u)
+        expect(requestUrlPathname(request.url)).toBe(new URL(request.url).pathname)
+        expect(requestPath(request)).toBe(decodedPath(request.url))
+        // Whatever a client puts after the host, once the runtime has parsed it.
+        let odd: Request
+        try {
+          odd = new Request(`https://shop.example/${tail}`)
+        } catch {
+          return
+        }
+        expect(requestUrlPathname(odd.url)).toBe(new URL(odd.url).pathname)
+        expect(requestPath(odd)).toBe(decodedPath(odd.url))
+      }),
+      { numRuns: 500 },
+    )
+    for (const u of ['https://h', 'http://h:8080?q=/x', 'https://u:p@h/a/../b/%2F?x#y', 'https://h//a//b', 'https://h/caf%C3%A9'])
+      expect(requestPath(new Request(u)), u).toBe(decodedPath(new Request(u).url))
   })
 })
