@@ -188,7 +188,8 @@ export async function explain(
         const v = explicit(root)
         if (v === undefined) continue
         const target = s as unknown as Record<string, unknown>
-        if (!isRecord(target[root])) target[root] = {}
+        // A plain copy to adjust: the visitor's `firstSeen` is a getter (src/identity/state.ts).
+        target[root] = isRecord(target[root]) ? { ...target[root] } : {}
         deepAssign(target[root] as Record<string, unknown>, v)
       }
     },

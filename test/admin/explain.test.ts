@@ -160,6 +160,20 @@ describe('POST api/explain agrees with a real request', () => {
     expect((await bad.json<any>()).details[0].path).toBe('ruleset.placements')
   })
 
+  it('overlays visitor attributes, firstSeen included (the visitor state computes it on first read)', async () => {
+    const draft = demoRuleset()
+    draft.segments.push({ id: 'old-hand', when: { 'visitor.firstSeen': { $lt: '2021-01-01' }, 'visitor.sessions': { $gte: 3 } } })
+    draft.placements[1].rules.unshift({ segment: 'old-hand', variant: 'tablet' })
+    const res = await api('POST', '/explain', {
+      context: { visitor: { firstSeen: '2020-03-01T00:00:00.000Z', sessions: 4 }, path: '/products/' },
+      ruleset: draft,
+    })
+    expect(res.status).toBe(200)
+    const trace = await res.json<any>()
+    expect(trace.placements).toEqual([expect.objectContaining({ placement: 'promo-bar', variant: 'tablet' })])
+    expect(trace.context.visitor).toMatchObject({ firstSeen: '2020-03-01T00:00:00.000Z', sessions: 4 })
+  })
+
   it('is 404 with nothing published and 400 for a body that is not an object', async () => {
     expect((await api('POST', '/explain', { path: '/' })).status).toBe(404)
     expect((await api('POST', '/explain', '[1]')).status).toBe(400)
