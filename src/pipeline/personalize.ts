@@ -95,7 +95,7 @@ export async function decideRequest(
   if (!state.consent.personalization && !settings.contextualWithoutConsent && qa === undefined) return { generic: state }
   const real = buildContext(contextual, state)
   const ctx = qa === undefined ? real : applyQaContext(real, qa.context, at)
-  const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at, await bandits) }
+  const hooks: DecideHooks = { ...experimentHooks(ruleset, ctx, state, at, bandits === undefined ? undefined : await bandits) }
   if (qa !== undefined) hooks.override = qaOverride(qa)
   else if (adjust === undefined) hooks.segmentsOnlyWithPlacements = true
   if (parsed?.onPath !== undefined) hooks.onPath = parsed.onPath
@@ -133,9 +133,11 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // placement on its path is never rewritten, so it has nothing to bypass.
     if (onPath.length > 0 && pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
-    const recsModel = startRecsModel(ruleset, env, input.waitUntil) // in parallel with the decision
-    // Bandit weights (SPEC 14) are read alongside the cookies; nothing to wait for without a bandit.
-    const bandits = banditWeightsFor(ruleset, env.RULES, input.waitUntil)
+    // The recommendations model and bandit weights (SPEC 13, 14) are read in parallel with the
+    // decision, and only when a placement is on the path: nothing else can use them.
+    const placed = onPath.length > 0
+    const recsModel = placed ? startRecsModel(ruleset, env, input.waitUntil) : undefined
+    const bandits = placed ? banditWeightsFor(ruleset, env.RULES, input.waitUntil) : undefined
     const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits, {
       path,
       onPath,

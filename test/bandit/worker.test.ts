@@ -56,6 +56,31 @@ describe('bucketing new visitors with the weights in KV', () => {
     expect((await page(kv2, returning)).headline).toBe('Bold') // sticky
   })
 
+  it('a page with no placement on its path reads no weights from KV', async () => {
+    await putWeights(env.RULES, 1, [{ from: 0, weights: { bold: 100, control: 0 } }])
+    const doc = banditRuleset()
+    const elsewhere = { ...doc, placements: (doc.placements ?? []).map((p) => ({ ...p, paths: ['/landing/*'] })) }
+    const kv = await rulesKv(elsewhere)
+    const names: string[] = []
+    const get = kv.get.bind(kv) as (name: string, type?: unknown) => Promise<unknown>
+    ;(kv as unknown as { get: typeof get }).get = (name, type) => {
+      names.push(name)
+      return get(name, type)
+    }
+    const r = await page(kv)
+    expect(r.res.headers.get('x-veneer')).toBe('generic')
+    expect(names).toEqual(['ruleset'])
+    const onPath = await rulesKv(banditRuleset())
+    const seen: string[] = []
+    const get2 = onPath.get.bind(onPath) as (name: string, type?: unknown) => Promise<unknown>
+    ;(onPath as unknown as { get: typeof get2 }).get = (name, type) => {
+      seen.push(name)
+      return get2(name, type)
+    }
+    await page(onPath)
+    expect(seen.filter((n) => n !== 'ruleset').length).toBeGreaterThan(0)
+  })
+
   it('weights that come into force later are not used before their time', async () => {
     await putWeights(env.RULES, 3, [
       { from: 0, weights: { bold: 100, control: 0 } },

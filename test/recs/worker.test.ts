@@ -95,6 +95,21 @@ describe('recommend in the Worker', () => {
     expect(text).not.toContain(ORIGINAL)
   })
 
+  it('a page with no placement on its path reads no model from KV; a page with one does', async () => {
+    const kv = await rulesKv(DOC)
+    const names: string[] = []
+    const get = kv.get.bind(kv) as (name: string, type?: unknown) => Promise<unknown>
+    ;(kv as unknown as { get: typeof get }).get = (name, type) => {
+      names.push(name)
+      return get(name, type)
+    }
+    const about = await visit('/about', kv)
+    expect(about.res.headers.get('x-veneer')).toBe('generic')
+    expect(names.filter((n) => n !== 'ruleset')).toEqual([])
+    await visit('/products/i0', kv)
+    expect(names.filter((n) => n !== 'ruleset').length).toBeGreaterThan(0)
+  })
+
   it('without a model the element stays exactly as the origin sent it', async () => {
     await env.RULES.delete(MODEL_KEY)
     const { res, text } = await visit('/products/i0', await rulesKv(DOC))
