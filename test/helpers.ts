@@ -90,6 +90,17 @@ export const PAGE = `<!doctype html><html><head><title>Shop</title></head><body>
 <p id="greeting">Welcome.</p>
 </body></html>`
 
+/** Records the keys `kv.get` is asked for, from now on (wraps the namespace's `get` in place). */
+export function recordKvGets(kv: KVNamespace): string[] {
+  const names: string[] = []
+  const get = kv.get.bind(kv) as (name: string, type?: unknown) => Promise<unknown>
+  ;(kv as unknown as { get: typeof get }).get = (name, type) => {
+    names.push(name)
+    return get(name, type)
+  }
+  return names
+}
+
 /** An origin that serves `html` (or a function of the request), counting its calls. */
 export function origin(html: string | ((req: Request) => Response) = PAGE, headers: Record<string, string> = {}) {
   const calls: Request[] = []

@@ -12,7 +12,7 @@ import { decide } from '../../src/decide/decide'
 import { forgetRuleset } from '../../src/rules/store'
 import worker from '../../src/worker'
 import { context, state, visitorIds } from '../experiments/helpers'
-import { CF, origin, rulesKv, run } from '../helpers'
+import { CF, origin, recordKvGets, rulesKv, run } from '../helpers'
 import { BANDIT_ID, banditRuleset, clearBandit, env, putWeights, seedRows } from './helpers'
 
 const HOUR = 3_600_000
@@ -61,22 +61,12 @@ describe('bucketing new visitors with the weights in KV', () => {
     const doc = banditRuleset()
     const elsewhere = { ...doc, placements: (doc.placements ?? []).map((p) => ({ ...p, paths: ['/landing/*'] })) }
     const kv = await rulesKv(elsewhere)
-    const names: string[] = []
-    const get = kv.get.bind(kv) as (name: string, type?: unknown) => Promise<unknown>
-    ;(kv as unknown as { get: typeof get }).get = (name, type) => {
-      names.push(name)
-      return get(name, type)
-    }
+    const names = recordKvGets(kv)
     const r = await page(kv)
     expect(r.res.headers.get('x-veneer')).toBe('generic')
     expect(names).toEqual(['ruleset'])
     const onPath = await rulesKv(banditRuleset())
-    const seen: string[] = []
-    const get2 = onPath.get.bind(onPath) as (name: string, type?: unknown) => Promise<unknown>
-    ;(onPath as unknown as { get: typeof get2 }).get = (name, type) => {
-      seen.push(name)
-      return get2(name, type)
-    }
+    const seen = recordKvGets(onPath)
     await page(onPath)
     expect(seen.filter((n) => n !== 'ruleset').length).toBeGreaterThan(0)
   })

@@ -9,7 +9,7 @@ import { MODEL_KEY } from '../../src/recs/model'
 import { encodeModel } from '../../src/recs/model-codec'
 import { flushAggregates, setFlushPolicy } from '../../src/measure/aggregate'
 import type { RulesetInput } from '../../src/rules/schema'
-import { CF, origin, run, rulesKv } from '../helpers'
+import { CF, origin, recordKvGets, run, rulesKv } from '../helpers'
 import { modelDoc } from './fixtures'
 
 const env = workersEnv as unknown as Env & { RULES: KVNamespace; DB: D1Database }
@@ -97,12 +97,7 @@ describe('recommend in the Worker', () => {
 
   it('a page with no placement on its path reads no model from KV; a page with one does', async () => {
     const kv = await rulesKv(DOC)
-    const names: string[] = []
-    const get = kv.get.bind(kv) as (name: string, type?: unknown) => Promise<unknown>
-    ;(kv as unknown as { get: typeof get }).get = (name, type) => {
-      names.push(name)
-      return get(name, type)
-    }
+    const names = recordKvGets(kv)
     const about = await visit('/about', kv)
     expect(about.res.headers.get('x-veneer')).toBe('generic')
     expect(names.filter((n) => n !== 'ruleset')).toEqual([])
