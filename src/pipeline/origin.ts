@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import { pathStartOf } from '../util/path'
 
 /**
  * The hop-by-hop header (RFC 9110 7.6.1) the runtime's own `fetch` would forward: workerd drops
@@ -45,8 +46,7 @@ function originTarget(request: Request, originUrl: string): OriginTarget {
   const url = request.url
   const method = request.method
   const schemeEnd = url.indexOf('://')
-  let pathStart = url.indexOf('/', schemeEnd + 3)
-  if (pathStart < 0) pathStart = url.length
+  const pathStart = pathStartOf(url)
   const hash = url.indexOf('#', pathStart)
   const rest = url.slice(pathStart, hash < 0 ? url.length : hash)
   const headers = new Headers(request.headers) // copied inside the runtime

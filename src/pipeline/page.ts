@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import { pathStartOf } from '../util/path'
 import { getRuleset, type RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
 import { personalizeResponse } from './personalize'
@@ -14,8 +15,8 @@ export const VENEER_PREFIX = '/__veneer'
 export function isPageRequest(request: Request): boolean {
   if (request.method !== 'GET' || request.headers.has('range')) return false
   const url = request.url
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start < 0) return true
+  const start = pathStartOf(url)
+  if (start === url.length) return true
   let end = start + 1
   while (end < url.length) {
     const c = url.charCodeAt(end)

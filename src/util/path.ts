@@ -34,6 +34,16 @@ export function mergeSlashes(path: string): string {
 }
 
 /**
+ * Where the path begins in the text of a serialised URL (a request's `url`): the first `/` after
+ * `://` (a serialised userinfo or host holds none), or the text's length when there is no path.
+ * The one reading of URL text on the page path: the origin target, the page test, the path.
+ */
+export function pathStartOf(url: string): number {
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  return start < 0 ? url.length : start
+}
+
+/**
  * `new URL(url).pathname` of a URL already in its serialised form, as a request's `url` is (the
  * runtime parsed it): for `http:` and `https:` the path is everything from the first `/` after
  * `//` (a serialised userinfo or host holds no `/`, and the path of these schemes is never empty)
@@ -41,10 +51,9 @@ export function mergeSlashes(path: string): string {
  * are parsed. Not for URL text from elsewhere (a body, a query): only the parser normalises it.
  */
 export function requestUrlPathname(url: string): string {
-  const scheme = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : -1
-  if (scheme < 0) return new URL(url).pathname
-  const start = url.indexOf('/', scheme)
-  if (start < 0) return '/'
+  if (!url.startsWith('https://') && !url.startsWith('http://')) return new URL(url).pathname
+  const start = pathStartOf(url)
+  if (start === url.length) return '/'
   let end = url.length
   for (let i = start; i < url.length; i++) {
     const c = url.charCodeAt(i)
