@@ -22,6 +22,7 @@ import { segmentsApi } from './routes/segments'
 import { backgroundRunner, waitUntilOf } from './util/background'
 import { logError } from './util/log'
 import { isPageRequest, servePage } from './pipeline/page'
+import { requestView } from './http/request-view'
 
 /** Serves the pages Veneer personalizes, as a Worker's `fetch` would (e.g. your Hono app's `fetch`). */
 export type OriginHandler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>
@@ -96,13 +97,18 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
   const coldBudgetMs = options.budgetMs ?? 50
   const routed = app.fetch
   app.fetch = (request, env, ctx) => {
-    if (!isPageRequest(request)) return routed(request, env, ctx)
+    const view = requestView(request)
+    if (!isPageRequest(view)) return routed(request, env, ctx)
     const runtime = ctx as ExecutionContext | undefined
     const waitUntil = waitUntilOf(runtime)
-    return servePage(request, env ?? {}, waitUntil, () => serveOrigin(request, env ?? {}, waitUntil, runtime), {
-      coldBudgetMs,
-      now: options.now,
-    }).catch((err: unknown) => {
+    return servePage(
+      request,
+      env ?? {},
+      waitUntil,
+      () => serveOrigin(request, env ?? {}, waitUntil, runtime),
+      { coldBudgetMs, now: options.now },
+      view,
+    ).catch((err: unknown) => {
       // As `onError` below answers for a handler that throws (an embedder's origin function).
       logError('origin_failed', err)
       return Response.json(

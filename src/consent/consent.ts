@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/request-view'
 import { EU_COUNTRIES } from '../context/geo'
 import type { ConsentContext } from '../context/types'
 import type { SettingsDoc } from '../rules/schema'
@@ -56,7 +57,7 @@ export function optInApplies(settings: SettingsDoc, country: string | undefined)
  * The visitor's consent (SPEC 5): an explicit `veneer_consent` choice wins; without one,
  * `Sec-GPC: 1` refuses both purposes, opt-in grants nothing and opt-out grants both.
  */
-export function readConsent(headers: Headers, settings: SettingsDoc, country: string | undefined): ConsentReading {
+export function readConsent(headers: HeaderReader, settings: SettingsDoc, country: string | undefined): ConsentReading {
   const gpc = headers.get('sec-gpc')?.trim() === '1' // other values mean no signal
   const optInHere = optInApplies(settings, country)
   const explicit = parseConsentValue(readCookie(headers.get('cookie'), CONSENT_COOKIE))

@@ -1,3 +1,4 @@
+import type { RequestLike } from '../http/request-view'
 import { deviceFromHeaders } from './device'
 import { geoFromCf } from './geo'
 import { requestContext } from './request'
@@ -20,13 +21,13 @@ export interface ParsedUrl {
  * request's attributes take a dozen runtime calls; a page with no placement, or a ruleset that
  * never looks at them, does none of it. They read, spread and serialise like plain properties.
  */
-export function contextualContext(request: Request, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
+export function contextualContext(request: RequestLike, at: Date = new Date(), parsed?: ParsedUrl): ContextualContext {
   if (Number.isNaN(at.getTime())) throw new RangeError('contextualContext: invalid request time')
   let geo: GeoContext | undefined
   let time: TimeContext | undefined
   let req: RequestContext | undefined
   const geoOf = () => {
-    geo ??= geoFromCf((request as { cf?: unknown }).cf)
+    geo ??= geoFromCf(request.cf)
     return geo
   }
   // Accessors in the literal (not defineProperty): the object keeps a fast shape. Getters only:

@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/request-view'
 import type { DeviceContext } from './types'
 
 // Self-declared crawlers and link previewers. Command-line tools (curl) and headless browsers
@@ -69,7 +70,7 @@ function typeFromUa(ua: string): DeviceContext['type'] {
  * `Sec-CH-UA`), then the User-Agent string. Hints cannot tell a tablet from a desktop, so a
  * `?0` mobile hint still lets the User-Agent say "tablet".
  */
-export function deviceFromHeaders(headers: Headers): DeviceContext {
+export function deviceFromHeaders(headers: HeaderReader): DeviceContext {
   const ua = (headers.get('user-agent') ?? '').slice(0, 1000)
   const chMobile = headers.get('sec-ch-ua-mobile')
   const chPlatform = headers.get('sec-ch-ua-platform')

@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/request-view'
 import type { RequestContext } from './types'
 import { decodedPath } from '../util/path'
 
@@ -29,7 +30,7 @@ export function primaryLanguage(header: string | null): string | undefined {
  * setters (each accessor costs ~0.3 µs to build): whoever adjusts a request context (the QA
  * simulation, `explain`) adjusts a plain copy, `{ ...ctx.request }`.
  */
-export function requestContext(url: URL, headers: Headers, path: string = decodedPath(url)): RequestContext {
+export function requestContext(url: URL, headers: HeaderReader, path: string = decodedPath(url)): RequestContext {
   let query: Record<string, string> | undefined
   let utm: RequestContext['utm'] | undefined
   let language: { value: string | undefined } | undefined

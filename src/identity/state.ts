@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/request-view'
 import { PROFILE_COOKIE, VISITOR_COOKIE, readConsent, type ConsentReading } from '../consent'
 import { clearCookie, readCookie, setCookie } from '../http/cookies'
 import type { VisitorState } from '../context/types'
@@ -48,7 +49,7 @@ let warnedNoSecret = false
  * (`isNew`). A session starts after {@link SESSION_IDLE_SECONDS} idle.
  */
 export async function readIdentity(
-  headers: Headers,
+  headers: HeaderReader,
   env: Env,
   settings: SettingsDoc,
   country: string | undefined,

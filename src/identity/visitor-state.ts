@@ -1,3 +1,4 @@
+import type { RequestLike } from '../http/request-view'
 import { contextInstant } from '../context/build'
 import type { ContextualContext, VisitorState } from '../context/types'
 import type { Decision } from '../decide/types'
@@ -27,7 +28,7 @@ function consentCountry(settings: SettingsDoc, contextual: ContextualContext): s
  * Without it: consent only. Never throws: a fault gives a consent-only state.
  */
 export async function readVisitorState(
-  request: Request,
+  request: RequestLike,
   env: Env,
   settings: SettingsDoc,
   contextual: ContextualContext,
@@ -48,7 +49,7 @@ export async function readVisitorState(
  * overrides are never persisted). Without consent, only the deletion of a leftover cookie.
  */
 export async function visitorCookies(
-  request: Request,
+  request: RequestLike,
   env: Env,
   settings: SettingsDoc,
   state: VisitorState,
@@ -63,7 +64,7 @@ export async function visitorCookies(
         request.headers,
         env,
         settings,
-        (request as { cf?: { country?: string } }).cf?.country,
+        (request.cf as { country?: string } | undefined)?.country,
         new Date(),
       )
       identity = { ...fresh, state }

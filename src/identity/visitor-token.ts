@@ -196,15 +196,17 @@ const headers = new Map<string, string>()
  * view in workerd (docs/performance.md). Only our own, already-validated record is signed here;
  * verification stays with jose (`decodeVisitor`), which checks the algorithm and the claims.
  */
-async function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<string> {
+function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<string> {
   let header = headers.get(kid)
   if (header === undefined) {
     header = base64url.encode(JSON.stringify({ alg: 'HS256', kid }))
     if (headers.size < 16) headers.set(kid, header)
   }
   const input = `${header}.${base64url.encode(claimsJson)}`
-  const signature = await crypto.subtle.sign('HMAC', key, encoder.encode(input))
-  return `${input}.${base64url.encode(new Uint8Array(signature))}`
+  // Called from an async function only: a throw here still reaches its caller as a rejection.
+  return crypto.subtle
+    .sign('HMAC', key, encoder.encode(input))
+    .then((signature) => `${input}.${base64url.encode(new Uint8Array(signature))}`)
 }
 
 /**

@@ -4,11 +4,11 @@ import { pathStartOf } from '../util/path'
 /**
  * The hop-by-hop header (RFC 9110 7.6.1) the runtime's own `fetch` would forward: workerd drops
  * `Connection`, `Keep-Alive`, `TE`, `Trailer`, `Transfer-Encoding` and `Upgrade` itself (its HTTP
- * client writes its own), so only this one is deleted here, with `Connection` itself (for an
- * injected origin fetcher, which is not the runtime's). Headers that a `Connection` header
- * names are forwarded: honouring that list would let a client strip headers the edge added for
- * the origin (`CF-Connecting-IP`, `X-Forwarded-For`). test/node/wire.test.ts checks on the wire
- * what the origin receives.
+ * client writes its own), so only this one is deleted here; `Connection` itself only for an
+ * injected origin fetcher, which is not the runtime's ({@link originRequest}). Headers that a
+ * `Connection` header names are forwarded: honouring that list would let a client strip headers
+ * the edge added for the origin (`CF-Connecting-IP`, `X-Forwarded-For`). test/node/wire.test.ts
+ * checks on the wire what the origin receives.
  */
 const PROXY_CONNECTION = 'proxy-connection'
 
@@ -40,7 +40,7 @@ interface OriginTarget {
  * and query kept) and redirects left for the browser (`manual`). Works on the request's URL as
  * text (it is already in its parsed, serialised form): this runs on every page view, and URL
  * objects cost more than the slices. Every call on a `Headers` crosses into the runtime (about
- * 1.5 µs each in workerd here, docs/performance.md), so the common request makes eight.
+ * 1.5 µs each in workerd here, docs/performance.md), so the common request makes seven.
  */
 function originTarget(request: Request, originUrl: string): OriginTarget {
   const url = request.url
@@ -50,7 +50,6 @@ function originTarget(request: Request, originUrl: string): OriginTarget {
   const hash = url.indexOf('#', pathStart)
   const rest = url.slice(pathStart, hash < 0 ? url.length : hash)
   const headers = new Headers(request.headers) // copied inside the runtime
-  headers.delete('connection')
   headers.delete(PROXY_CONNECTION)
   // Veneer's own request headers (the QA token, overrides, simulated context) are for Veneer:
   // the origin, its logs and its analytics never see them.
@@ -69,6 +68,7 @@ function originTarget(request: Request, originUrl: string): OriginTarget {
 /** {@link originTarget} as a `Request`, for an injected origin fetcher (tests, the editor). */
 export function originRequest(request: Request, originUrl: string): Request {
   const { url, init } = originTarget(request, originUrl)
+  init.headers.delete('connection')
   return new Request(url, init)
 }
 
@@ -85,14 +85,17 @@ export function isRuntimeDecoded(response: Response): boolean {
   return runtimeDecoded.has(response)
 }
 
+function markDecoded(res: Response): Response {
+  runtimeDecoded.add(res)
+  return res
+}
+
 /**
  * The runtime's `fetch` of an origin target. `fetch(url, init)` constructs its Request once;
  * `fetch(new Request(url, init))` would construct (and copy the headers of) a second one.
  */
-async function fetchTarget(target: OriginTarget): Promise<Response> {
-  const res = await fetch(target.url, target.init)
-  runtimeDecoded.add(res)
-  return res
+function fetchTarget(target: OriginTarget): Promise<Response> {
+  return fetch(target.url, target.init).then(markDecoded)
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import { requestView, type RequestLike } from '../http/request-view'
 import { pathStartOf } from '../util/path'
 import { getRuleset, type RulesetLookup } from '../rules/store'
 import { logError } from '../util/log'
@@ -12,7 +13,7 @@ export const VENEER_PREFIX = '/__veneer'
  * parsing it: GET, no `Range`, and not under {@link VENEER_PREFIX}. A first path segment holding
  * a `%` is not decided here (the router decodes it, and `/%5F_veneer` may be an endpoint).
  */
-export function isPageRequest(request: Request): boolean {
+export function isPageRequest(request: RequestLike): boolean {
   if (request.method !== 'GET' || request.headers.has('range')) return false
   const url = request.url
   const start = pathStartOf(url)
@@ -48,6 +49,7 @@ function startLookup(
  * One page request, start to end, without a router in between (issue 16: the page path's fixed
  * cost): the ruleset lookup starts, the origin is fetched at the same time, and its response is
  * personalized as it streams. `fetchPage` is the origin (a URL fetch or the embedder's handler).
+ * `view`: the request read once ({@link requestView}), if the caller made it already.
  */
 export async function servePage(
   request: Request,
@@ -55,10 +57,11 @@ export async function servePage(
   waitUntil: (p: Promise<unknown>) => void,
   fetchPage: () => Response | Promise<Response>,
   options: { coldBudgetMs: number; now?: () => Date },
+  view: RequestLike = requestView(request),
 ): Promise<Response> {
   const startedAt = performance.now()
   const lookup = startLookup(env, options.coldBudgetMs, waitUntil)
   const origin = await fetchPage()
   if (lookup === undefined) return origin
-  return personalizeResponse({ request, env, origin, lookup, waitUntil, startedAt, at: options.now?.() })
+  return personalizeResponse({ request: view, env, origin, lookup, waitUntil, startedAt, at: options.now?.() })
 }

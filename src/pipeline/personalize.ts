@@ -4,13 +4,14 @@ import type { Context, ContextualContext, VisitorState } from '../context/types'
 import { decide, placementsOnPath } from '../decide/decide'
 import type { Decision, DecideHooks } from '../decide/types'
 import type { Env } from '../env'
+import type { RequestLike } from '../http/request-view'
 import { experimentHooks } from '../experiments/hooks'
 import { readVisitorState, visitorCookies } from '../identity/visitor-state'
 import { recordPageView } from '../measure/record'
 import { qaBadge } from '../qa/badge'
 import { applyQaContext } from '../qa/context'
 import { coerceQaValue } from '../qa/fields'
-import { readQaRequest, type QaRequest } from '../qa/overrides'
+import { qaEnabled, readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
 import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
@@ -26,7 +27,8 @@ import { appendServerTiming, privateCacheControl, withMutableHeaders, type Timin
 import { offerSample } from '../segments/record'
 
 export interface PipelineInput {
-  request: Request
+  /** The request, or its view read once ({@link requestView}). */
+  request: RequestLike
   env: Env
   /** The origin response; its fetch was started before the ruleset lookup. */
   origin: Response
@@ -75,7 +77,7 @@ export interface ContextAdjust {
  */
 export async function decideRequest(
   ruleset: CompiledRuleset,
-  request: Request,
+  request: RequestLike,
   env: Env,
   at: Date,
   adjust?: ContextAdjust,
@@ -88,7 +90,7 @@ export async function decideRequest(
   // Both verify signatures (WebCrypto): started together, not one after the other. Neither
   // rejects; a bot's unused visitor state is simply dropped.
   const statePromise = readVisitorState(request, env, settings, contextual)
-  const qa = await readQaRequest(request, env)
+  const qa = qaEnabled(env) ? await readQaRequest(request, env) : undefined
   if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
   const state = await statePromise
   adjust?.state?.(state)
@@ -127,11 +129,11 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     if (ruleset === undefined) return finish(origin, { state: 'fallback', timing: timing('fallback') })
     const path = requestPath(request) // the URL is parsed only if a rule reads its host or query
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
-    const key = pageKey(request.url)
     const onPath = placementsOnPath(ruleset, path)
     // A page whose rewrite failed is passed through untouched for a while; a page with no
-    // placement on its path is never rewritten, so it has nothing to bypass.
-    if (onPath.length > 0 && pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
+    // placement on its path is never rewritten, so it has nothing to bypass (nor a key to learn).
+    const key = onPath.length > 0 ? pageKey(request.url) : undefined
+    if (key !== undefined && pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
     // The recommendations model and bandit weights (SPEC 13, 14) are read in parallel with the
     // decision, and only when a placement is on the path: nothing else can use them.
@@ -163,7 +165,7 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
     const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined
     const rewritten =
-      plan.size > 0 || badge !== undefined ? rewriteResponse(origin, rewriterFor(plan, { bodyEnd: badge }), key) : undefined
+      plan.size > 0 || badge !== undefined ? rewriteResponse(origin, rewriterFor(plan, { bodyEnd: badge }), key ?? pageKey(request.url)) : undefined
     // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
     const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {

@@ -1,3 +1,4 @@
+import type { RequestLike } from '../http/request-view'
 import type { Env } from '../env'
 import { readQaCookie } from './cookie'
 import { parseContext, parseOverrides } from './parse'
@@ -17,13 +18,18 @@ export interface QaRequest {
   expiresAt?: number
 }
 
+/** Whether QA can apply at all: without `QA_SECRET` no token is valid, so nothing is read. */
+export function qaEnabled(env: Env): boolean {
+  return env.QA_SECRET !== undefined && env.QA_SECRET !== ''
+}
+
 /**
  * Reads `x-veneer-qa` (header) or `veneer_qa` (cookie) and, only when its token is valid,
  * `x-veneer-override` and `x-veneer-context`. Without a valid token the result is undefined
  * and every QA header is ignored. With a valid cookie, the overrides and context stored in it
  * apply first and the headers refine them.
  */
-export async function readQaRequest(request: Request, env: Env): Promise<QaRequest | undefined> {
+export async function readQaRequest(request: RequestLike, env: Env): Promise<QaRequest | undefined> {
   const secret = env.QA_SECRET
   if (secret === undefined || secret === '') return undefined
   const header = request.headers.get('x-veneer-qa')?.trim()

@@ -12,7 +12,7 @@ export function decodedPath(url: string | URL): string {
  * {@link decodedPath} of a request's URL, read off its text without parsing it again: the
  * runtime has already parsed and serialised `request.url` (see {@link requestUrlPathname}).
  */
-export function requestPath(request: Request): string {
+export function requestPath(request: { readonly url: string }): string {
   return decodedPathname(requestUrlPathname(request.url))
 }
 
