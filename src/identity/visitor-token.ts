@@ -1,4 +1,4 @@
-import { jwtVerify, type JWTHeaderParameters, base64url } from 'jose'
+import { base64url } from 'jose'
 import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
 import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
@@ -209,6 +209,69 @@ function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<str
     .then((signature) => `${input}.${base64url.encode(new Uint8Array(signature))}`)
 }
 
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }) // as jose's
+const NON_ASCII = /[^\x00-\x7f]/
+
+/** Protected headers this isolate has accepted (their base64url text) → the key id each names. */
+const acceptedHeaders = new Map<string, string>()
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The key id a protected header names, if Veneer accepts the header: `alg` exactly `HS256`, no
+ * `crit` and no `b64` (Veneer never issues them; jose would also accept `crit: ["b64"]` with
+ * `b64: true`), `kid` a string, or absent or null for the default key. Remembered by its text: a
+ * site's tokens carry one header per signing key, so the JSON is read once per isolate and key.
+ */
+function headerKid(encoded: string): string | undefined {
+  const known = acceptedHeaders.get(encoded)
+  if (known !== undefined) return known
+  let header: unknown
+  try {
+    header = JSON.parse(strictDecoder.decode(base64url.decode(encoded)))
+  } catch {
+    return undefined
+  }
+  if (!isJsonObject(header) || header.alg !== 'HS256' || 'crit' in header || 'b64' in header) return undefined
+  const kid = header.kid ?? DEFAULT_KID
+  if (typeof kid !== 'string') return undefined
+  if (acceptedHeaders.size < 64 && encoded.length <= 256) acceptedHeaders.set(encoded, kid)
+  return kid
+}
+
+/**
+ * The claims of a compact HS256 JWS signed by a key of the ring, as jose's `jwtVerify` with
+ * `algorithms: ['HS256']`, `requiredClaims: ['exp', 'iat']` and `currentDate` would accept them:
+ * three parts of ASCII, the header as {@link headerKid} reads it, the signature checked by the
+ * runtime (`crypto.subtle.verify`, constant time), the claims a JSON object with numeric `exp`
+ * after now, numeric `iat`, and `nbf`, if any, numeric and not after now. Anything else is
+ * undefined (or throws, for the caller to take as undefined). jose's general machinery cost
+ * ~90 µs of CPU per returning visitor in workerd (docs/performance.md); a property test holds
+ * this to jose's verdicts (test/identity/verify.test.ts).
+ */
+export async function verifyVisitorClaims(
+  ring: Keyring,
+  token: string,
+  nowSec: number,
+): Promise<Record<string, unknown> | undefined> {
+  const dot1 = token.indexOf('.')
+  const dot2 = token.indexOf('.', dot1 + 1)
+  if (dot1 < 0 || dot2 < 0 || token.includes('.', dot2 + 1) || NON_ASCII.test(token)) return undefined
+  const kid = headerKid(token.slice(0, dot1))
+  const key = kid === undefined ? undefined : ring.keys.get(kid)
+  if (key === undefined) return undefined
+  const signature = base64url.decode(token.slice(dot2 + 1))
+  if (!(await crypto.subtle.verify('HMAC', key, signature, encoder.encode(token.slice(0, dot2))))) return undefined
+  const claims: unknown = JSON.parse(strictDecoder.decode(base64url.decode(token.slice(dot1 + 1, dot2))))
+  if (!isJsonObject(claims)) return undefined
+  const { exp, iat, nbf } = claims
+  if (typeof exp !== 'number' || exp <= nowSec || typeof iat !== 'number') return undefined
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSec)) return undefined
+  return claims
+}
+
 /**
  * Verifies a `veneer_visitor` token: HS256 only, a kid in the keyring, `exp`/`iat` required,
  * a well-formed payload. Anything else — forged, expired, unknown kid, `alg: none`, garbage,
@@ -217,16 +280,8 @@ function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<str
 export async function decodeVisitor(ring: Keyring, token: string, nowSec: number): Promise<VisitorRecord | undefined> {
   if (token.length === 0 || token.length > MAX_VISITOR_TOKEN) return undefined
   try {
-    const getKey = (header: JWTHeaderParameters) => {
-      const key = ring.keys.get(header.kid ?? DEFAULT_KID)
-      if (key === undefined) throw new Error('unknown kid')
-      return key
-    }
-    const { payload } = await jwtVerify(token, getKey, {
-      algorithms: ['HS256'],
-      requiredClaims: ['exp', 'iat'],
-      currentDate: new Date(nowSec * 1000),
-    })
+    const payload = await verifyVisitorClaims(ring, token, nowSec)
+    if (payload === undefined) return undefined
     const parsed = Payload.safeParse(payload)
     if (!parsed.success) return undefined
     const p = parsed.data
@@ -245,6 +300,6 @@ export async function decodeVisitor(ring: Keyring, token: string, nowSec: number
       memos: memosFromClaim(p.mx),
     }
   } catch {
-    return undefined // jose errors, and the plain TypeError of a key/algorithm mismatch
+    return undefined // undecodable parts, and the plain TypeError of a key/algorithm mismatch
   }
 }
