@@ -22,7 +22,7 @@ import { segmentsApi } from './routes/segments'
 import { backgroundRunner, waitUntilOf } from './util/background'
 import { logError } from './util/log'
 import { isPageRequest, servePage } from './pipeline/page'
-import { requestView } from './http/request-view'
+import { type RequestLike, requestView } from './http/request-view'
 
 /** Serves the pages Veneer personalizes, as a Worker's `fetch` would (e.g. your Hono app's `fetch`). */
 export type OriginHandler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>
@@ -71,14 +71,15 @@ function originServer(
   env: Env,
   waitUntil: (p: Promise<unknown>) => void,
   ctx: ExecutionContext | undefined,
+  view?: RequestLike,
 ) => Promise<Response> {
   const { origin } = options
   if (typeof origin === 'function') return async (request, env, _waitUntil, ctx) => origin(request, env, ctx as ExecutionContext)
-  return (request, env, waitUntil) => {
+  return (request, env, waitUntil, _ctx, view) => {
     // Edge caching of the generic HTML follows the ruleset in memory; a cold isolate does not wait.
     const ttl = peekRuleset(env.RULES)?.settings.originCacheTtl ?? 0
     const target = origin === undefined ? env : { ...env, ORIGIN_URL: origin }
-    return fetchOriginCached(request, target, ttl, waitUntil, options.fetchOrigin)
+    return fetchOriginCached(request, target, ttl, waitUntil, options.fetchOrigin, view)
   }
 }
 
@@ -105,7 +106,7 @@ export function createApp(options: AppOptions = {}): Hono<{ Bindings: Env }> {
       request,
       env ?? {},
       waitUntil,
-      () => serveOrigin(request, env ?? {}, waitUntil, runtime),
+      () => serveOrigin(request, env ?? {}, waitUntil, runtime, view),
       { coldBudgetMs, now: options.now },
       view,
     ).catch((err: unknown) => {

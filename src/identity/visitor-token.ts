@@ -210,7 +210,7 @@ function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<str
 }
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }) // as jose's
-const NON_ASCII = /[^\x00-\x7f]/
+const NON_ASCII = /[\u0080-\uffff]/
 
 /** Protected headers this isolate has accepted (their base64url text) → the key id each names. */
 const acceptedHeaders = new Map<string, string>()

@@ -1,3 +1,4 @@
+import type { RequestLike } from '../http/request-view'
 import { VENEER_COOKIES } from '../consent/cookies'
 import type { Env } from '../env'
 import { cookieNames } from '../http/cookies'
@@ -50,6 +51,7 @@ export function fetchOriginCached(
   ttlSeconds: number,
   waitUntil: (p: Promise<unknown>) => void,
   fetcher?: OriginFetch,
+  view?: Pick<RequestLike, 'url' | 'method'>,
 ): Promise<Response> {
   // Not an async function: the common page (no origin cache) returns the origin fetch's own
   // promise, one promise and its microtasks fewer per page view.
@@ -60,7 +62,7 @@ export function fetchOriginCached(
     !isAnonymousRequest(request) ||
     typeof caches === 'undefined'
   ) {
-    return fetchOrigin(request, env, fetcher)
+    return fetchOrigin(request, env, fetcher, view)
   }
   return fetchThroughCache(request, env, ttlSeconds, waitUntil, fetcher)
 }

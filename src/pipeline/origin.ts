@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import type { RequestLike } from '../http/request-view'
 import { pathStartOf } from '../util/path'
 
 /**
@@ -40,11 +41,12 @@ interface OriginTarget {
  * and query kept) and redirects left for the browser (`manual`). Works on the request's URL as
  * text (it is already in its parsed, serialised form): this runs on every page view, and URL
  * objects cost more than the slices. Every call on a `Headers` crosses into the runtime (about
- * 1.5 µs each in workerd here, docs/performance.md), so the common request makes seven.
+ * 1.5 µs each in workerd here, docs/performance.md), so the common request makes seven. `view`:
+ * the same request's URL and method, already read (the page path's {@link RequestLike}).
  */
-function originTarget(request: Request, originUrl: string): OriginTarget {
-  const url = request.url
-  const method = request.method
+function originTarget(request: Request, originUrl: string, view: Pick<RequestLike, 'url' | 'method'> = request): OriginTarget {
+  const url = view.url
+  const method = view.method
   const schemeEnd = url.indexOf('://')
   const pathStart = pathStartOf(url)
   const hash = url.indexOf('#', pathStart)
@@ -102,10 +104,15 @@ function fetchTarget(target: OriginTarget): Promise<Response> {
  * Fetches the page from the origin: `ORIGIN_URL` when set, else the bundled demo site (`ASSETS`).
  * An unreachable origin is a 502 from the origin side, never an exception.
  */
-export async function fetchOrigin(request: Request, env: Env, fetcher?: OriginFetch): Promise<Response> {
+export async function fetchOrigin(
+  request: Request,
+  env: Env,
+  fetcher?: OriginFetch,
+  view?: Pick<RequestLike, 'url' | 'method'>,
+): Promise<Response> {
   try {
     if (env.ORIGIN_URL !== undefined && env.ORIGIN_URL !== '') {
-      if (fetcher === undefined) return await fetchTarget(originTarget(request, env.ORIGIN_URL))
+      if (fetcher === undefined) return await fetchTarget(originTarget(request, env.ORIGIN_URL, view))
       return await fetcher(originRequest(request, env.ORIGIN_URL))
     }
     if (env.ASSETS !== undefined) return await env.ASSETS.fetch(request)

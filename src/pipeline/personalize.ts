@@ -140,7 +140,8 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const placed = onPath.length > 0
     const recsModel = placed ? startRecsModel(ruleset, env, input.waitUntil) : undefined
     const bandits = placed ? banditWeightsFor(ruleset, env.RULES, input.waitUntil) : undefined
-    const decided = await decideRequest(ruleset, request, env, input.at ?? new Date(), undefined, bandits, {
+    const at = input.at ?? new Date() // one request time for the context, sampling and recommendations
+    const decided = await decideRequest(ruleset, request, env, at, undefined, bandits, {
       path,
       onPath,
     })
@@ -154,9 +155,15 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const { ctx, state, decision, qa } = decided
     // Measurement first: it updates the visitor's memory that the cookie then carries (SPEC 12).
     if (qa === undefined) recordPageView(env, input.waitUntil, ruleset, ctx, decision, state)
-    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx, state)
+    if (qa === undefined) offerSample(env, input.waitUntil, ruleset, ctx, state, at.getTime())
     const model = decisionRecommends(ruleset, decision) ? await recsModel : undefined
-    const recs = requestRecs(model, ruleset, ctx, state, { qa: qa !== undefined, env, waitUntil: input.waitUntil, path })
+    const recs = requestRecs(model, ruleset, ctx, state, {
+      qa: qa !== undefined,
+      env,
+      waitUntil: input.waitUntil,
+      path,
+      at: at.getTime(),
+    })
     const plan = planRewrite(ruleset, decision.placements, ctx, recs.render)
     recs.record() // before the cookie: it remembers what the recommendations showed
     const cookies = await visitorCookies(request, env, ruleset.settings, state, decision, path)
@@ -165,7 +172,9 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     // A browser in QA mode (cookie) sees a badge saying what was decided; header-driven QA does not.
     const badge = qa?.via === 'cookie' ? qaBadge(decision, qa, Math.floor(Date.now() / 1000)) : undefined
     const rewritten =
-      plan.size > 0 || badge !== undefined ? rewriteResponse(origin, rewriterFor(plan, { bodyEnd: badge }), key ?? pageKey(request.url)) : undefined
+      plan.size > 0 || badge !== undefined
+        ? rewriteResponse(origin, rewriterFor(plan, { bodyEnd: badge }), key ?? pageKey(request.url))
+        : undefined
     // `veneer-path`: which byte path carried the page (docs/performance.md), for operators.
     const pathTiming: TimingEntry[] = rewritten === undefined ? [] : [{ name: 'veneer-path', dur: 0, desc: rewritten.path }]
     return finish(origin, {
