@@ -194,7 +194,7 @@ const headers = new Map<string, string>()
  * `SignJWT` produces, without its per-call work (it deep-copies the payload with
  * `structuredClone` and re-validates the header and claims), which cost ~0.1 ms of CPU per page
  * view in workerd (docs/performance.md). Only our own, already-validated record is signed here;
- * verification stays with jose (`decodeVisitor`), which checks the algorithm and the claims.
+ * {@link verifyVisitorClaims} checks what comes back, held to jose's verdicts by a property test.
  */
 function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<string> {
   let header = headers.get(kid)
