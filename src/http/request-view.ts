@@ -25,22 +25,18 @@ export interface HeaderReader {
 export function requestView(request: Request): RequestLike {
   const headers = request.headers
   const seen = new Map<string, string | null>()
+  const get = (name: string): string | null => {
+    let value = seen.get(name)
+    if (value === undefined) {
+      value = headers.get(name)
+      seen.set(name, value)
+    }
+    return value
+  }
   return {
     url: request.url,
     method: request.method,
-    headers: {
-      get(name) {
-        let value = seen.get(name)
-        if (value === undefined) {
-          value = headers.get(name)
-          seen.set(name, value)
-        }
-        return value
-      },
-      has(name) {
-        return this.get(name) !== null
-      },
-    },
+    headers: { get, has: (name) => get(name) !== null },
     get cf() {
       return request.cf
     },
