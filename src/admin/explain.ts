@@ -1,3 +1,4 @@
+import { isRecord } from '../util/guards'
 import { localTime } from '../context/time'
 import type { Context, ContextualContext, VisitorState } from '../context/types'
 import type { DecisionReason } from '../decide/types'
@@ -51,10 +52,6 @@ const DEVICE_UA: Record<string, string> = {
   bot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 }
 const ROOTS = ['geo', 'device', 'time', 'request', 'consent', 'visitor', 'behavior', 'profile'] as const
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Nested and dotted keys into one nested object (`"geo.country": "DE"` → `{ geo: { country: "DE" } }`). */
 export function normalizeInput(input: ExplainInput): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { qaSecret } from '../qa/overrides'
 import type { Env } from '../env'
 import { fetchOrigin, type OriginFetch } from '../pipeline/origin'
 import { personalizeResponse } from '../pipeline/personalize'
@@ -68,9 +69,9 @@ export async function framedPage(f: FrameInput): Promise<Response> {
     const v = f.request.headers.get(h)
     if (v !== null) base.set(h, v)
   }
-  const secret = f.env.QA_SECRET
+  const secret = qaSecret(f.env)
   // Without a QA token the preview would be an ordinary page view: counted, bucketed, recorded.
-  if (secret === undefined || secret === '')
+  if (secret === undefined)
     return notice('The editor previews pages in QA mode, which needs QA_SECRET: set it on this Worker.', f.nonce, 503)
   const context = visitorContext(f.visitor)
   const qaHeaders = new Headers(base)

@@ -1,5 +1,5 @@
 /**
- * What Veneer reads of an incoming request, in a form both a `Request` and a {@link RequestView}
+ * What Veneer reads of an incoming request, in a form both a `Request` and a {@link requestView}
  * satisfy: the page path passes the view, `explain` and the endpoints pass the request itself.
  */
 export interface RequestLike {
@@ -19,7 +19,7 @@ export interface HeaderReader {
  * A request whose `url`, `method` and `headers` are read from the runtime once, and each header
  * once (names as Veneer asks for them: lower case). Every getter and every `Headers` call on a
  * `Request` crosses into the runtime (~1.5–2.5 µs each in workerd, docs/performance.md), and a
- * page view used to ask for the URL six times and the `Cookie` header twice. `cf` is passed
+ * page view used to ask for the URL six times and the `Cookie` header three times. `cf` is passed
  * through on first read: the runtime parses that blob from JSON when it is first asked for.
  */
 export function requestView(request: Request): RequestLike {

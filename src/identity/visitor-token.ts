@@ -1,3 +1,4 @@
+import { isRecord } from '../util/guards'
 import { base64url } from 'jose'
 import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
@@ -215,10 +216,6 @@ const NON_ASCII = /[\u0080-\uffff]/
 /** Protected headers this isolate has accepted (their base64url text) → the key id each names. */
 const acceptedHeaders = new Map<string, string>()
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /**
  * The key id a protected header names, if Veneer accepts the header: `alg` exactly `HS256`, no
  * `crit` and no `b64` (Veneer never issues them; jose would also accept `crit: ["b64"]` with
@@ -234,7 +231,7 @@ function headerKid(encoded: string): string | undefined {
   } catch {
     return undefined
   }
-  if (!isJsonObject(header) || header.alg !== 'HS256' || 'crit' in header || 'b64' in header) return undefined
+  if (!isRecord(header) || header.alg !== 'HS256' || 'crit' in header || 'b64' in header) return undefined
   const kid = header.kid ?? DEFAULT_KID
   if (typeof kid !== 'string') return undefined
   if (acceptedHeaders.size < 64 && encoded.length <= 256) acceptedHeaders.set(encoded, kid)
@@ -265,7 +262,7 @@ export async function verifyVisitorClaims(
   const signature = base64url.decode(token.slice(dot2 + 1))
   if (!(await crypto.subtle.verify('HMAC', key, signature, encoder.encode(token.slice(0, dot2))))) return undefined
   const claims: unknown = JSON.parse(strictDecoder.decode(base64url.decode(token.slice(dot1 + 1, dot2))))
-  if (!isJsonObject(claims)) return undefined
+  if (!isRecord(claims)) return undefined
   const { exp, iat, nbf } = claims
   if (typeof exp !== 'number' || exp <= nowSec || typeof iat !== 'number') return undefined
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSec)) return undefined

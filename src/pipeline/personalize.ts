@@ -11,7 +11,7 @@ import { recordPageView } from '../measure/record'
 import { qaBadge } from '../qa/badge'
 import { applyQaContext } from '../qa/context'
 import { coerceQaValue } from '../qa/fields'
-import { qaEnabled, readQaRequest, type QaRequest } from '../qa/overrides'
+import { qaSecret, readQaRequest, type QaRequest } from '../qa/overrides'
 import { rewriterFor } from '../rewrite/apply'
 import { ineligibility, stillEncoded } from '../rewrite/eligible'
 import { planRewrite } from '../rewrite/plan'
@@ -90,7 +90,7 @@ export async function decideRequest(
   // Both verify signatures (WebCrypto): started together, not one after the other. Neither
   // rejects; a bot's unused visitor state is simply dropped.
   const statePromise = readVisitorState(request, env, settings, contextual)
-  const qa = qaEnabled(env) ? await readQaRequest(request, env) : undefined
+  const qa = qaSecret(env) === undefined ? undefined : await readQaRequest(request, env)
   if (qa === undefined && contextual.device.isBot && settings.bots === 'generic') return { generic: undefined }
   const state = await statePromise
   adjust?.state?.(state)
@@ -130,14 +130,14 @@ export async function personalizeResponse(input: PipelineInput): Promise<Respons
     const path = requestPath(request) // the URL is parsed only if a rule reads its host or query
     if (!ruleset.included(path) || ruleset.excluded(path)) return origin
     const onPath = placementsOnPath(ruleset, path)
+    const placed = onPath.length > 0
     // A page whose rewrite failed is passed through untouched for a while; a page with no
     // placement on its path is never rewritten, so it has nothing to bypass (nor a key to learn).
-    const key = onPath.length > 0 ? pageKey(request.url) : undefined
+    const key = placed ? pageKey(request.url) : undefined
     if (key !== undefined && pageKind(key) === 'failed') return finish(origin, { state: 'bypass', timing: timing('bypass') })
 
     // The recommendations model and bandit weights (SPEC 13, 14) are read in parallel with the
     // decision, and only when a placement is on the path: nothing else can use them.
-    const placed = onPath.length > 0
     const recsModel = placed ? startRecsModel(ruleset, env, input.waitUntil) : undefined
     const bandits = placed ? banditWeightsFor(ruleset, env.RULES, input.waitUntil) : undefined
     const at = input.at ?? new Date() // one request time for the context, sampling and recommendations

@@ -18,9 +18,9 @@ export interface QaRequest {
   expiresAt?: number
 }
 
-/** Whether QA can apply at all: without `QA_SECRET` no token is valid, so nothing is read. */
-export function qaEnabled(env: Env): boolean {
-  return env.QA_SECRET !== undefined && env.QA_SECRET !== ''
+/** `QA_SECRET` when QA can apply at all: unset or empty, no token is valid and nothing is read. */
+export function qaSecret(env: Env): string | undefined {
+  return env.QA_SECRET === '' ? undefined : env.QA_SECRET
 }
 
 /**
@@ -30,8 +30,8 @@ export function qaEnabled(env: Env): boolean {
  * apply first and the headers refine them.
  */
 export async function readQaRequest(request: RequestLike, env: Env): Promise<QaRequest | undefined> {
-  const secret = env.QA_SECRET
-  if (secret === undefined || secret === '') return undefined
+  const secret = qaSecret(env)
+  if (secret === undefined) return undefined
   const header = request.headers.get('x-veneer-qa')?.trim()
   let stored: { override?: string; context?: string } = {}
   let via: 'header' | 'cookie' = 'header'

@@ -1,3 +1,4 @@
+import { isRecord } from '../util/guards'
 import type { CatalogItemDoc } from './catalog'
 import { MODEL_KEY, MODEL_META_KEY, type RecsModelDoc } from './model'
 import {
@@ -172,7 +173,7 @@ export function decodeModel(text: string): RecsIndex | undefined {
   } catch {
     return undefined
   }
-  if (!isObj(h) || !Array.isArray(h.ids) || !Array.isArray(h.categories)) return undefined
+  if (!isRecord(h) || !Array.isArray(h.ids) || !Array.isArray(h.categories)) return undefined
   const n = h.ids.length
   if (n > MAX_MODEL_ITEMS || !h.ids.every((id) => isStr(id, 64)) || new Set(h.ids).size !== n) return undefined
   if (!h.categories.every((c) => isStr(c, 100))) return undefined
@@ -269,7 +270,6 @@ export function modelDocOf(index: RecsIndex): RecsModelDoc {
 }
 
 const isStr = (v: unknown, max = 2000): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** An array of integers in [min, max] (of `length` when given) as an Int32Array, else undefined. */
 function ints(v: unknown, length: number | undefined, min: number, max: number): Int32Array | undefined {
@@ -291,7 +291,7 @@ function ascending(a: Int32Array): boolean {
 // Format 1: the first cron's single JSON document, checked as before and converted.
 
 function legacyItem(v: unknown): CatalogItemDoc | undefined {
-  if (!isObj(v) || !isStr(v.id, 64) || !isStr(v.title, 500) || !isStr(v.url) || !isSafeUrl(v.url)) return undefined
+  if (!isRecord(v) || !isStr(v.id, 64) || !isStr(v.title, 500) || !isStr(v.url) || !isSafeUrl(v.url)) return undefined
   const out: CatalogItemDoc = { id: v.id, title: v.title, url: v.url }
   if (isStr(v.image) && isSafeUrl(v.image)) out.image = v.image
   if (isStr(v.category, 100)) out.category = v.category
@@ -301,7 +301,7 @@ function legacyItem(v: unknown): CatalogItemDoc | undefined {
 
 function legacyNeighbours(v: unknown, items: ReadonlySet<string>): Record<string, Neighbour[]> {
   const out: Record<string, Neighbour[]> = {}
-  if (!isObj(v)) return out
+  if (!isRecord(v)) return out
   const valid = (n: unknown): n is Neighbour =>
     Array.isArray(n) && typeof n[0] === 'string' && items.has(n[0]) && typeof n[1] === 'number' && Number.isFinite(n[1])
   for (const [id, list] of Object.entries(v)) if (items.has(id) && Array.isArray(list)) out[id] = list.filter(valid)
@@ -316,7 +316,7 @@ const legacyIds = (v: unknown, items: ReadonlySet<string>): string[] =>
  * inside: an item that fails the checks (an unsafe URL) is dropped, with every reference to it.
  */
 export function compileModel(value: unknown): RecsIndex | undefined {
-  if (!isObj(value) || !isStr(value.version, 200) || !Array.isArray(value.items)) return undefined
+  if (!isRecord(value) || !isStr(value.version, 200) || !Array.isArray(value.items)) return undefined
   const items: CatalogItemDoc[] = []
   const ids = new Set<string>()
   for (const v of value.items) {
@@ -327,7 +327,7 @@ export function compileModel(value: unknown): RecsIndex | undefined {
     }
   }
   const byCategory: Record<string, string[]> = {}
-  if (isObj(value.popularByCategory))
+  if (isRecord(value.popularByCategory))
     for (const [c, list] of Object.entries(value.popularByCategory)) byCategory[c] = legacyIds(list, ids)
   return indexModel({
     version: value.version,
