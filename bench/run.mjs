@@ -36,6 +36,7 @@ const PORTS = {
   floor: 9145,
   bound: 9146,
   alone: 9147,
+  cookieFloor: 9159,
   fallback: 9158,
 }
 const AB_ROUNDS = args.includes('--rounds-ab') ? Number(args[args.indexOf('--rounds-ab') + 1]) : QUICK ? 2 : 7
@@ -111,6 +112,29 @@ async function sanity(workers, originUrl) {
   const alone = await timedGet(`${workers.alone.url}/page-100KB`)
   if (alone.headers['x-veneer'] !== 'generic' || alone.bytes !== o.bytes)
     throw new Error(`bench: the page-left-alone Worker answered ${alone.headers['x-veneer']} with ${alone.bytes} bytes`)
+  // The cookie floor answers what the left-alone Worker answers: the same page, a visitor cookie
+  // Veneer itself accepts (same claims, same key), and a private response.
+  const cf = await timedGet(`${workers.cookieFloor.url}/page-100KB`)
+  const cfCookie = [cf.headers['set-cookie']].flat().find((c) => c?.startsWith('veneer_visitor='))
+  const aloneCookie = [alone.headers['set-cookie']].flat().find((c) => c?.startsWith('veneer_visitor='))
+  if (
+    cf.bytes !== o.bytes ||
+    cfCookie === undefined ||
+    aloneCookie === undefined ||
+    !/^private/.test(cf.headers['cache-control'] ?? '')
+  )
+    throw new Error('bench: the cookie floor and the left-alone Worker do not both send the page whole with a visitor cookie')
+  const back = await timedGet(`${workers.alone.url}/page-100KB`, { cookie: cfCookie.split(';')[0] })
+  const pv = JSON.parse(
+    Buffer.from(
+      [back.headers['set-cookie']]
+        .flat()
+        .find((c) => c?.startsWith('veneer_visitor='))
+        .split('.')[1],
+      'base64url',
+    ),
+  )
+  if (pv.pv !== 2) throw new Error(`bench: Veneer did not accept the cookie floor's token as its own (pv ${pv.pv})`)
   const fallback = await timedGet(`${workers.fallback.url}/page-100KB`)
   if (fallback.headers['x-veneer'] !== 'fallback' || fallback.bytes !== o.bytes)
     throw new Error(`bench: the fallback Worker answered ${fallback.headers['x-veneer']} with ${fallback.bytes} bytes`)
@@ -134,7 +158,15 @@ const median = (xs) => {
  * them. Ratios are taken within a round, then the median over rounds.
  */
 async function interleaved(workers) {
-  const list = [workers.passthrough, workers.floor, workers.veneer, workers.bound, workers.alone, workers.fallback]
+  const list = [
+    workers.passthrough,
+    workers.floor,
+    workers.veneer,
+    workers.bound,
+    workers.alone,
+    workers.cookieFloor,
+    workers.fallback,
+  ]
   const rounds = []
   for (let r = 0; r < AB_ROUNDS; r++) {
     const row = {}
@@ -177,6 +209,8 @@ async function interleaved(workers) {
       floorOverPassthrough: of(workers.floor.name, workers.passthrough.name),
       veneerOverPassthrough: of(workers.veneer.name, workers.passthrough.name),
       aloneOverPassthrough: of(workers.alone.name, workers.passthrough.name),
+      cookieFloorOverPassthrough: of(workers.cookieFloor.name, workers.passthrough.name),
+      aloneOverCookieFloor: of(workers.alone.name, workers.cookieFloor.name),
       fallbackOverPassthrough: of(workers.fallback.name, workers.passthrough.name),
     }
   }
@@ -421,6 +455,8 @@ export function table(r) {
       line('floor / passthrough', s.floorOverPassthrough)
       line('Veneer / passthrough', s.veneerOverPassthrough)
       line('left alone / passthrough', s.aloneOverPassthrough)
+      line('cookie floor / passthrough', s.cookieFloorOverPassthrough)
+      line('left alone / cookie floor', s.aloneOverCookieFloor)
       line('fallback / passthrough', s.fallbackOverPassthrough)
       if (s.guardedOverNative !== undefined) line('Veneer guarded / native', s.guardedOverNative)
     }
@@ -507,7 +543,10 @@ async function main() {
     try {
       results.config.ruleset = { segments: 50, placements: 10, bytes: rulesets.veneer.length }
       results.config.workerdPids = Object.fromEntries(
-        ['passthrough', 'floor', 'veneer', 'bound', 'alone', 'fallback', 'stalled'].map((k) => [k, workers[k].pid]),
+        ['passthrough', 'floor', 'veneer', 'bound', 'alone', 'cookieFloor', 'fallback', 'stalled'].map((k) => [
+          k,
+          workers[k].pid,
+        ]),
       )
       results.sanity = await sanity(workers, originUrl)
       if (only !== 'load') {

@@ -27,6 +27,43 @@ export const PASSTHROUGH = `export default {
 }`
 
 /**
+ * The cookie floor: the passthrough plus what any Worker must do to remember a new visitor on a
+ * page it does not change, which Veneer does on a page it leaves alone (SPEC 5, 8): a random id,
+ * an HS256-signed token of the same claims as \`veneer_visitor\`, the \`Set-Cookie\`, and the
+ * response made private (\`Cache-Control: private\`, \`Vary: Cookie\`, the origin's validators
+ * dropped). Written as a hand-written Worker would be, with none of Veneer's code: it is the floor
+ * for the "page left alone" figure, as the bare HTMLRewriter is for the personalized page.
+ */
+export const COOKIE_FLOOR = `const enc = new TextEncoder()
+let key
+const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, '').replace(/\\+/g, '-').replace(/\\//g, '_')
+const HEADER = b64url(enc.encode(JSON.stringify({ alg: 'HS256', kid: 'default' })))
+export default {
+  async fetch(request, env) {
+    key ??= await crypto.subtle.importKey('raw', enc.encode(env.VISITOR_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    const url = new URL(request.url)
+    const headers = new Headers(request.headers)
+    headers.set('accept-encoding', 'gzip, br')
+    const origin = await fetch(env.ORIGIN_URL + url.pathname + url.search, { method: request.method, headers, redirect: 'manual' })
+    if (origin.status !== 200 || !(origin.headers.get('content-type') ?? '').startsWith('text/html')) return origin
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { sub: b64url(crypto.getRandomValues(new Uint8Array(16))), fs: now, ls: now, ss: 1, pv: 1, vw: {}, ca: 0, pu: 0, iat: now, exp: now + 400 * 86400 }
+    const input = HEADER + '.' + b64url(enc.encode(JSON.stringify(claims)))
+    const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(input)))
+    const res = new Response(origin.body, origin)
+    const h = res.headers
+    h.delete('etag')
+    h.delete('last-modified')
+    h.append('set-cookie', 'veneer_visitor=' + input + '.' + b64url(signature) + '; Max-Age=' + 400 * 86400 + '; Path=/; HttpOnly; SameSite=Lax')
+    const cc = h.get('cache-control')
+    h.set('cache-control', cc === null ? 'private' : 'private, ' + cc)
+    const vary = h.get('vary')
+    h.set('vary', vary === null ? 'Cookie' : vary + ', Cookie')
+    return res
+  },
+}`
+
+/**
  * Wraps the Veneer Worker so that every request sees a fresh RULES binding whose reads stall
  * for STALL_MS: each request is a cold lookup against a stalled KV (SPEC 11, budget).
  */
@@ -200,6 +237,7 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
     { port: ports.alone, modules: veneerModules, bindings, kvNamespaces: ['RULES'] },
     ruleset(rulesets.alone),
   )
+  const cookieFloor = await startAll('cookie floor', { port: ports.cookieFloor, modules: true, script: COOKIE_FLOOR, bindings })
   // No RULES binding: every page is the fallback (`x-veneer: fallback`), the origin's page as it is.
   const fallback = await startAll('veneer (fallback)', { port: ports.fallback, modules: veneerModules, bindings })
   const stalled = await start('veneer-kv-stalled', {
@@ -216,6 +254,7 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
     veneer,
     bound,
     alone,
+    cookieFloor,
     fallback,
     stalled,
     async dispose() {
