@@ -18,7 +18,7 @@ import { execSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { aloneRuleset, benchRuleset, floorOps } from './fixtures.mjs'
-import { burstAcross, closeAgent, getText, load, timedGet, ttfbLoop } from './measure.mjs'
+import { burst, burstAcross, closeAgent, getText, load, timedGet, ttfbLoop } from './measure.mjs'
 import { PAGES, SLOW, startOrigin } from './origin.mjs'
 import { measureScale } from './scale.mjs'
 import { rssMb, startWorkers } from './workers.mjs'
@@ -36,12 +36,24 @@ const PORTS = {
   floor: 9145,
   bound: 9146,
   alone: 9147,
+  passthroughAgain: 9160,
   cookieFloor: 9159,
   fallback: 9158,
 }
 const AB_ROUNDS = args.includes('--rounds-ab') ? Number(args[args.indexOf('--rounds-ab') + 1]) : QUICK ? 2 : 7
 /** workerd processes per Worker in the side-by-side rounds (see burstAcross in measure.mjs). */
 const PROCESSES = args.includes('--processes') ? Number(args[args.indexOf('--processes') + 1]) : QUICK ? 1 : 2
+/**
+ * Unmeasured requests each Worker process serves before the side-by-side rounds (the 100 KB page,
+ * 8 at a time): the rounds then read the steady state of an isolate on a busy site, not V8 still
+ * compiling the Worker's functions (docs/performance.md, "Warm-up"). `--warmup 0`: none.
+ */
+const WARMUP = args.includes('--warmup') ? Number(args[args.indexOf('--warmup') + 1]) : QUICK ? 0 : 3000
+/**
+ * Requests per Worker per page per round. Readings of 1,000 requests moved from round to round as
+ * much as readings of 300 (docs/performance.md, "Warm-up, and the A/A control"): the spread is
+ * the machine's, so the rounds stay short and the passthrough's A/A control shows the spread.
+ */
 const AB_PAGES = {
   '100KB': QUICK ? 60 : 300,
   '1MB': QUICK ? 12 : 60,
@@ -160,6 +172,7 @@ const median = (xs) => {
 async function interleaved(workers) {
   const list = [
     workers.passthrough,
+    workers.passthroughAgain,
     workers.floor,
     workers.veneer,
     workers.bound,
@@ -167,6 +180,11 @@ async function interleaved(workers) {
     workers.cookieFloor,
     workers.fallback,
   ]
+  if (WARMUP > 0)
+    for (const w of list) {
+      log(`warm-up: ${w.name} (${WARMUP} requests per process, unmeasured)`)
+      for (const t of w.targets) await burst(`${t.url}/page-100KB`, { n: WARMUP, concurrency: 8, warmup: 0 })
+    }
   const rounds = []
   for (let r = 0; r < AB_ROUNDS; r++) {
     const row = {}
@@ -211,6 +229,18 @@ async function interleaved(workers) {
       aloneOverPassthrough: of(workers.alone.name, workers.passthrough.name),
       cookieFloorOverPassthrough: of(workers.cookieFloor.name, workers.passthrough.name),
       aloneOverCookieFloor: of(workers.alone.name, workers.cookieFloor.name),
+      // The A/A control: the same passthrough in other processes. Its spread over the rounds is
+      // the machine's, the spread any other ratio of this run carries too.
+      passthroughAA: of(workers.passthroughAgain.name, workers.passthrough.name),
+      spread: Object.fromEntries(
+        [
+          ['passthroughAA', workers.passthroughAgain.name, workers.passthrough.name],
+          ['aloneOverPassthrough', workers.alone.name, workers.passthrough.name],
+        ].map(([k, a, b]) => {
+          const xs = rounds.map((x) => x[page][a]?.cpuMsPerRequest / x[page][b]?.cpuMsPerRequest)
+          return [k, { min: round(Math.min(...xs), 2), max: round(Math.max(...xs), 2) }]
+        }),
+      ),
       fallbackOverPassthrough: of(workers.fallback.name, workers.passthrough.name),
     }
   }
@@ -224,7 +254,7 @@ async function interleaved(workers) {
       throughput: round(median(rounds.map((x) => x['100KB-guarded'][v].rps / x['100KB'][v].rps)), 3),
     }
   }
-  return { rounds: AB_ROUNDS, requests: AB_PAGES, concurrency: 8, processes: PROCESSES, summary, raw: rounds }
+  return { rounds: AB_ROUNDS, warmup: WARMUP, requests: AB_PAGES, concurrency: 8, processes: PROCESSES, summary, raw: rounds }
 }
 
 /**
@@ -441,7 +471,7 @@ export function table(r) {
         .map(([p, n]) => `${p} × ${n}`)
         .join(
           ', ',
-        )} requests per Worker per round, 8 at a time, spread over ${ab.processes ?? 1} workerd process(es) per Worker; medians over rounds`,
+        )} requests per Worker per round, 8 at a time, spread over ${ab.processes ?? 1} workerd process(es) per Worker, after ${ab.warmup ?? 0} unmeasured requests per process; medians over rounds`,
     )
     lines.push('page   worker                     CPU ms/req   p50 ms   p99 ms    req/s  x-veneer')
     for (const [page, s] of Object.entries(ab.summary)) {
@@ -462,6 +492,11 @@ export function table(r) {
       line('cookie floor / passthrough', s.cookieFloorOverPassthrough)
       line('left alone / cookie floor', s.aloneOverCookieFloor)
       line('fallback / passthrough', s.fallbackOverPassthrough)
+      line('passthrough A/A', s.passthroughAA)
+      if (s.spread !== undefined)
+        lines.push(
+          `${''.padEnd(6)} per-round CPU ratios ranged: passthrough A/A ${s.spread.passthroughAA.min}–${s.spread.passthroughAA.max}×, left alone / passthrough ${s.spread.aloneOverPassthrough.min}–${s.spread.aloneOverPassthrough.max}×`,
+        )
       if (s.guardedOverNative !== undefined) line('Veneer guarded / native', s.guardedOverNative)
     }
   }
@@ -547,10 +582,9 @@ async function main() {
     try {
       results.config.ruleset = { segments: 50, placements: 10, bytes: rulesets.veneer.length }
       results.config.workerdPids = Object.fromEntries(
-        ['passthrough', 'floor', 'veneer', 'bound', 'alone', 'cookieFloor', 'fallback', 'stalled'].map((k) => [
-          k,
-          workers[k].pid,
-        ]),
+        ['passthrough', 'passthroughAgain', 'floor', 'veneer', 'bound', 'alone', 'cookieFloor', 'fallback', 'stalled'].map(
+          (k) => [k, workers[k].pid],
+        ),
       )
       results.sanity = await sanity(workers, originUrl)
       if (only !== 'load') {

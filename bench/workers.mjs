@@ -210,6 +210,13 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
   }
   const ruleset = (text) => async (w) => (await w.mf.getKVNamespace('RULES')).put('ruleset', text)
   const passthrough = await startAll('passthrough', { port: ports.passthrough, modules: true, script: PASSTHROUGH, bindings })
+  // The A/A control: the same passthrough again, in processes of its own.
+  const passthroughAgain = await startAll('passthrough (again)', {
+    port: ports.passthroughAgain,
+    modules: true,
+    script: PASSTHROUGH,
+    bindings,
+  })
   const floor = await startAll('floor', { port: ports.floor, modules: true, script: floorScript(floorOps), bindings })
   const veneer = await startAll(
     'veneer',
@@ -250,6 +257,7 @@ export async function startWorkers({ originUrl, ports, rulesets, floorOps, stall
   all.push(stalled)
   return {
     passthrough,
+    passthroughAgain,
     floor,
     veneer,
     bound,
