@@ -46,7 +46,7 @@ const PROCESSES = args.includes('--processes') ? Number(args[args.indexOf('--pro
 /**
  * Unmeasured requests each Worker process serves before the side-by-side rounds (the 100 KB page,
  * 8 at a time): the rounds then read the steady state of an isolate on a busy site, not V8 still
- * compiling the Worker's functions (docs/performance.md, "Warm-up"). `--warmup 0`: none.
+ * compiling the Worker's functions (docs/performance.md, "Warm-up, and the A/A control"). `--warmup 0`: none.
  */
 const WARMUP = args.includes('--warmup') ? Number(args[args.indexOf('--warmup') + 1]) : QUICK ? 0 : 3000
 /**
