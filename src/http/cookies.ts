@@ -53,13 +53,8 @@ export function isPlainHttpLocalhost(url: string | URL): boolean {
   if (!url.startsWith('http://')) return false // https: nothing to look at
   // A request's URL is already in its serialised form (lower-case host, no userinfo for
   // loopback cases that matter), so the host is read off the text: every page view asks.
-  let end = 7
-  while (end < url.length) {
-    const c = url.charCodeAt(end)
-    if (c === 0x2f || c === 0x3f || c === 0x23) break // '/', '?', '#'
-    end++
-  }
-  const host = url.slice(7, end)
+  const end = url.slice(7).search(/[/?#]/)
+  const host = end < 0 ? url.slice(7) : url.slice(7, 7 + end)
   if (host.includes('@')) return isPlainHttpLocalhost(new URL(url))
   const colon = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':')
   return isLoopbackHost((colon > 0 ? host.slice(0, colon) : host).toLowerCase())

@@ -4,7 +4,6 @@ import { z } from 'zod'
 import type { BehaviorContext } from '../context/types'
 import { type ExposureMemo, MemoClaim, memosFromClaim, memosToClaim } from '../measure/memory'
 import { DEFAULT_KID, type Keyring } from './keys'
-import { asciiText, base64urlLength, writeBase64url } from '../util/base64url'
 
 /**
  * The `veneer_visitor` token (SPEC 5): an HS256 JWT holding a random visitor id, first/last
@@ -188,24 +187,15 @@ export async function encodeVisitor(ring: Keyring, r: VisitorRecord, nowSec: num
 }
 
 const encoder = new TextEncoder()
-const NON_ASCII = /[\u0080-\uffff]/
 /** The protected header's base64url by kid: the same few bytes for every token. */
 const headers = new Map<string, string>()
-/**
- * The signing input's bytes, reused token after token: WebCrypto copies the data when `sign` is
- * called (W3C WebCrypto, `sign()` step 2), and nothing awaits between writing and that call.
- */
-let scratch = new Uint8Array(8192)
-const signatureChars = new Uint8Array(base64urlLength(32))
 
 /**
  * A compact HS256 JWS (RFC 7515) of the claims' JSON text, header `{"alg":"HS256","kid":…}`: what jose's
  * `SignJWT` produces, without its per-call work (it deep-copies the payload with
  * `structuredClone` and re-validates the header and claims), which cost ~0.1 ms of CPU per page
- * view in workerd (docs/performance.md). The signing input is written once as ASCII bytes
- * (src/util/base64url.ts): its text is read off them, and no `TextEncoder` call is made for an
- * ASCII payload. Only our own, already-validated record is signed here; {@link verifyVisitorClaims}
- * checks what comes back, held to jose's verdicts by a property test.
+ * view in workerd (docs/performance.md). Only our own, already-validated record is signed here;
+ * {@link verifyVisitorClaims} checks what comes back, held to jose's verdicts by a property test.
  */
 function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<string> {
   let header = headers.get(kid)
@@ -213,21 +203,15 @@ function signHs256(key: CryptoKey, kid: string, claimsJson: string): Promise<str
     header = base64url.encode(JSON.stringify({ alg: 'HS256', kid }))
     if (headers.size < 16) headers.set(kid, header)
   }
-  const claims = NON_ASCII.test(claimsJson) ? encoder.encode(claimsJson) : claimsJson
-  const length = header.length + 1 + base64urlLength(claims.length)
-  if (scratch.length < length) scratch = new Uint8Array(length)
-  for (let i = 0; i < header.length; i++) scratch[i] = header.charCodeAt(i)
-  scratch[header.length] = 0x2e // '.'
-  const input = scratch.subarray(0, writeBase64url(scratch, header.length + 1, claims))
-  const text = asciiText(input)
+  const input = `${header}.${base64url.encode(claimsJson)}`
   // Called from an async function only: a throw here still reaches its caller as a rejection.
-  return crypto.subtle.sign('HMAC', key, input).then((signature) => {
-    writeBase64url(signatureChars, 0, new Uint8Array(signature))
-    return `${text}.${asciiText(signatureChars)}`
-  })
+  return crypto.subtle
+    .sign('HMAC', key, encoder.encode(input))
+    .then((signature) => `${input}.${base64url.encode(new Uint8Array(signature))}`)
 }
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }) // as jose's
+const NON_ASCII = /[\u0080-\uffff]/
 
 /** Protected headers this isolate has accepted (their base64url text) → the key id each names. */
 const acceptedHeaders = new Map<string, string>()
